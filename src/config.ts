@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { defaultWorkerCount } from './logs/pool.ts';
+
+/**
+ * Settings from, in increasing precedence: built-in defaults, the config file
+ * (`--config FILE`, `EDX2BQ_CONFIG`, or `./edx2bq.config.json` when present), environment
+ * variables, command-line flags.
+ */
+export interface Config {
+  logsDir: string;
+  workers: number;
+  chunkSizeMB: number;
+  gzipLevel: number;
+}
+
+export const DEFAULTS: Config = {
+  logsDir: path.join('edx2bq-data', 'logs'),
+  workers: defaultWorkerCount(),
+  chunkSizeMB: 4,
+  gzipLevel: 1,
+};
+
+const ENV: Record<keyof Config, string> = {
+  logsDir: 'EDX2BQ_LOGS_DIR',
+  workers: 'EDX2BQ_WORKERS',
+  chunkSizeMB: 'EDX2BQ_CHUNK_MB',
+  gzipLevel: 'EDX2BQ_GZIP_LEVEL',
+};
+
+export class ConfigError extends Error {}
+
+function checkInt(name: string, v: unknown, min: number, max: number): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function checkNumber(name: string, v: unknown, min: number, max: number): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function validate(raw: Record<string, unknown>, where: string): Partial<Config> {
+  const out: Partial<Config> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined) continue;
+    const name = `${k} (${where})`;
+    switch (k) {
+      case 'logsDir':
+        if (typeof v !== 'string' || v === '') throw new ConfigError(`${name} must be a non-empty path`);
+        out.logsDir = v;
+        break;
+      case 'workers':
+        out.workers = checkInt(name, v, 1, 256);
+        break;
+      case 'chunkSizeMB':
+        out.chunkSizeMB = checkNumber(name, v, 0.001, 1024);
+        break;
+      case 'gzipLevel':
+        out.gzipLevel = checkInt(name, v, 0, 9);
+        break;
+      default:
+        throw new ConfigError(`unknown setting "${k}" in ${where}; known: ${Object.keys(DEFAULTS).join(', ')}`);
+    }
+  }
+  return out;
+}
+
+function readConfigFile(file: string | undefined): Partial<Config> {
+  const explicit = file ?? process.env.EDX2BQ_CONFIG;
+  const candidate = explicit ?? 'edx2bq.config.json';
+  if (!fs.existsSync(candidate)) {
+    if (explicit) throw new ConfigError(`config file not found: ${explicit}`);
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(candidate, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`config file ${candidate} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config file ${candidate} must hold a JSON object`);
+  return validate(parsed as Record<string, unknown>, candidate);
+}
+
+/** Resolves the configuration for one command. `flags` are the command-line values (undefined = not given). */
+export function loadConfig(flags: Partial<Record<keyof Config, unknown>> & { config?: string }, env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = readConfigFile(flags.config);
+  const fromEnv: Record<string, unknown> = {};
+  for (const [k, name] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== '') fromEnv[k] = env[name];
+  const { config: _ignored, ...flagValues } = flags;
+  void _ignored;
+  return { ...DEFAULTS, ...fromFile, ...validate(fromEnv, 'environment'), ...validate(flagValues, 'command line') };
+}

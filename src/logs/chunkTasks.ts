@@ -1,0 +1,130 @@
+import { isUtf8 } from 'node:buffer';
+import { gzipSync } from 'node:zlib';
+import { processLine, parseRawEvent } from '../events/line.ts';
+import { asBuffer, forEachLine } from './lines.ts';
+
+/** One rejected input line: its position in the chunk, why, and its raw text. */
+export interface ChunkReject {
+  line: number;
+  reason: string;
+  raw: string;
+  /** The raw bytes, base64, when they are not valid UTF-8 (so nothing is lost). */
+  rawBase64?: string;
+}
+
+/**
+ * What a worker returns for a chunk: per-course rewritten lines as one byte buffer (course i's
+ * bytes are data[offsets[i] .. offsets[i+1]]), per-course counts and the rejects. Never event
+ * objects: only bytes, numbers and a few strings cross the thread boundary.
+ */
+export interface SplitChunkResult {
+  lines: number;
+  /** Slash-form course ids; '' is the unknown-course bucket. */
+  courses: string[];
+  counts: number[];
+  offsets: number[];
+  data: Uint8Array;
+  rejects: ChunkReject[];
+}
+
+/** Rewrites every line of a chunk and groups the output by course, in input order. */
+export function splitChunk(chunk: Uint8Array): SplitChunkResult {
+  const buf = asBuffer(chunk);
+  const checkUtf8PerLine = !isUtf8(buf);
+  const byCourse = new Map<string, string[]>();
+  const rejects: ChunkReject[] = [];
+  const lines = forEachLine(buf, (start, end, index) => {
+    if (checkUtf8PerLine && !isUtf8(buf.subarray(start, end))) {
+      rejects.push({ line: index, reason: 'invalid UTF-8', raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
+      return;
+    }
+    const raw = buf.toString('utf8', start, end);
+    const out = processLine(raw);
+    if (!out.ok) {
+      rejects.push({ line: index, reason: out.reason, raw });
+      return;
+    }
+    const key = out.courseId ?? '';
+    let list = byCourse.get(key);
+    if (list === undefined) byCourse.set(key, (list = []));
+    list.push(JSON.stringify(out.row));
+  });
+  const courses: string[] = [];
+  const counts: number[] = [];
+  const texts: string[] = [];
+  const sizes: number[] = [];
+  let total = 0;
+  for (const [course, list] of byCourse) {
+    const text = list.join('\n') + '\n';
+    const size = Buffer.byteLength(text, 'utf8');
+    courses.push(course);
+    counts.push(list.length);
+    texts.push(text);
+    sizes.push(size);
+    total += size;
+  }
+  const data = Buffer.allocUnsafeSlow(total);
+  const offsets = [0];
+  let off = 0;
+  for (let i = 0; i < texts.length; i++) {
+    off += data.write(texts[i]!, off, 'utf8');
+    offsets.push(off);
+  }
+  return { lines, courses, counts, offsets, data, rejects };
+}
+
+/** A batch of independent blocks to gzip: block i is data[offsets[i] .. offsets[i+1]]. */
+export interface CompressTask {
+  data: Uint8Array;
+  offsets: number[];
+  level: number;
+}
+export interface CompressResult {
+  data: Uint8Array;
+  offsets: number[];
+}
+
+/** Gzips each block as its own member (header mtime 0, so the bytes depend only on the input). */
+export function compressBlocks(task: CompressTask): CompressResult {
+  const src = asBuffer(task.data);
+  const members: Buffer[] = [];
+  const offsets = [0];
+  let total = 0;
+  for (let i = 0; i + 1 < task.offsets.length; i++) {
+    const m = gzipSync(src.subarray(task.offsets[i], task.offsets[i + 1]), { level: task.level });
+    members.push(m);
+    total += m.length;
+    offsets.push(total);
+  }
+  const data = Buffer.allocUnsafeSlow(total);
+  let off = 0;
+  for (const m of members) {
+    m.copy(data, off);
+    off += m.length;
+  }
+  return { data, offsets };
+}
+
+/** The benchmark floor: decode and JSON.parse every line, nothing else. */
+export function parseChunk(chunk: Uint8Array): { lines: number; objects: number } {
+  const buf = asBuffer(chunk);
+  let objects = 0;
+  const lines = forEachLine(buf, (start, end) => {
+    try {
+      if (JSON.parse(buf.toString('utf8', start, end)) !== null) objects++;
+    } catch {
+      // counted as a non-object
+    }
+  });
+  return { lines, objects };
+}
+
+/** Parse + time + course only (no rewrite): for checking where split's time goes. */
+export function resolveChunk(chunk: Uint8Array): { lines: number; objects: number } {
+  const buf = asBuffer(chunk);
+  let objects = 0;
+  const lines = forEachLine(buf, (start, end) => {
+    if (!('reason' in parseRawEvent(buf.toString('utf8', start, end)))) objects++;
+  });
+  return { lines, objects };
+}

@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../fsutil.ts';
+
+/**
+ * What `META/<stem>.json` records about one input after it was split (spec §1.5, REC: written
+ * atomically after the input's outputs, with counts). `status` is `partial` when the input
+ * could not be read to its end: its outputs hold what was read, and the next run redoes it.
+ */
+export interface InputMarker {
+  version: 1;
+  stem: string;
+  input: string;
+  size: number;
+  mtimeMs: number;
+  date: string;
+  status: 'done' | 'partial';
+  error?: string;
+  lines: number;
+  events: number;
+  rejects: number;
+  unknown: number;
+  /** Events per slash-form course id (the unknown bucket is `unknown`, not listed here). */
+  perCourse: Record<string, number>;
+  finishedAt: string;
+}
+
+export function markerDir(logsDir: string): string {
+  return path.join(logsDir, 'META');
+}
+
+export function markerPath(logsDir: string, stem: string): string {
+  return path.join(markerDir(logsDir), `${stem}.json`);
+}
+
+/** Every marker in the logs directory, by stem. Unreadable markers count as absent. */
+export async function loadMarkers(logsDir: string): Promise<Map<string, InputMarker>> {
+  const out = new Map<string, InputMarker>();
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(markerDir(logsDir));
+  } catch {
+    return out;
+  }
+  for (const name of names.sort()) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      const m = JSON.parse(await fs.promises.readFile(path.join(markerDir(logsDir), name), 'utf8')) as InputMarker;
+      if (m.version === 1 && typeof m.stem === 'string') out.set(m.stem, m);
+    } catch {
+      // a torn or foreign file: the input will simply be redone
+    }
+  }
+  return out;
+}
+
+export async function writeMarker(logsDir: string, marker: InputMarker): Promise<void> {
+  await writeFileAtomic(markerPath(logsDir, marker.stem), JSON.stringify(marker, null, 2) + '\n');
+}

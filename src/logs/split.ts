@@ -1,0 +1,327 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Piscina } from 'piscina';
+import { unlinkIfExists } from '../fsutil.ts';
+import type { SplitChunkResult } from './chunkTasks.ts';
+import { InputReadError, readLineChunks, type ReadProgress } from './chunkReader.ts';
+import { CourseOutputs } from './courseOutputs.ts';
+import { assembleDate, partsDir } from './finalize.ts';
+import { discoverInputs, type LogInput } from './inputs.ts';
+import { acquireDirLock } from './lock.ts';
+import { loadMarkers, writeMarker, type InputMarker } from './markers.ts';
+import { createLogPool } from './pool.ts';
+import { RejectWriter } from './rejectWriter.ts';
+import { Semaphore } from './semaphore.ts';
+
+export interface SplitOptions {
+  logsDir: string;
+  workers: number;
+  /** Uncompressed bytes of whole lines per task. Any size gives the same output bytes. */
+  chunkSize: number;
+  gzipLevel: number;
+  force: boolean;
+  /** Date for inputs whose base name has none. */
+  date?: string;
+}
+
+export type InputStatus = 'done' | 'skipped' | 'partial' | 'failed';
+
+export interface InputSummary {
+  input: string;
+  stem: string;
+  date: string | null;
+  status: InputStatus;
+  error?: string;
+  lines: number;
+  events: number;
+  rejects: number;
+  unknown: number;
+  perCourse: Record<string, number>;
+}
+
+export interface SplitSummary {
+  logsDir: string;
+  workers: number;
+  files: Record<InputStatus, number> & { total: number };
+  lines: number;
+  events: number;
+  rejects: number;
+  unknown: number;
+  perCourse: Record<string, number>;
+  bytesIn: number;
+  seconds: number;
+  eventsPerSecond: number;
+  inputs: InputSummary[];
+}
+
+/** Live counters for a progress display; the engine only writes them. */
+export interface SplitProgress extends ReadProgress {
+  bytesTotal: number;
+  filesTotal: number;
+  filesFinished: number;
+  lines: number;
+  events: number;
+  rejects: number;
+  currentFile: string;
+}
+
+export function newProgress(): SplitProgress {
+  return { bytesRead: 0, bytesTotal: 0, filesTotal: 0, filesFinished: 0, lines: 0, events: 0, rejects: 0, currentFile: '' };
+}
+
+function sortedRecord(m: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
+  return out;
+}
+
+function courseIdsOf(m: InputMarker): string[] {
+  const ids = Object.keys(m.perCourse);
+  if (m.unknown > 0) ids.push('');
+  return ids;
+}
+
+/** Plans which inputs to do, skip or refuse (spec §1.5 REC idempotency, and stem collisions). */
+function plan(inputs: LogInput[], markers: Map<string, InputMarker>, force: boolean): { todo: LogInput[]; settled: InputSummary[] } {
+  const todo: LogInput[] = [];
+  const settled: InputSummary[] = [];
+  const stems = new Map<string, string>();
+  const none = { lines: 0, events: 0, rejects: 0, unknown: 0, perCourse: {} };
+  for (const input of inputs) {
+    const base = { input: input.path, stem: input.stem, date: input.date };
+    if (input.date === null) {
+      settled.push({ ...base, ...none, status: 'failed', error: 'no YYYY-MM-DD date in the file name; rename it or pass --date' });
+      continue;
+    }
+    const other = stems.get(input.stem);
+    if (other !== undefined) {
+      settled.push({ ...base, ...none, status: 'failed', error: `same name stem "${input.stem}" as ${other} in this run; rename one of them` });
+      continue;
+    }
+    stems.set(input.stem, input.path);
+    const m = markers.get(input.stem);
+    const unchanged = m !== undefined && m.size === input.size && m.mtimeMs === input.mtimeMs && m.date === input.date;
+    if (m !== undefined && m.input !== input.path && !unchanged && !force) {
+      settled.push({ ...base, ...none, status: 'failed', error: `an input with the same name stem from ${m.input} was already split into this directory; rename one, or pass --force to replace it` });
+      continue;
+    }
+    if (!force && unchanged && m.status === 'done') {
+      settled.push({ ...base, status: 'skipped', lines: m.lines, events: m.events, rejects: m.rejects, unknown: m.unknown, perCourse: m.perCourse });
+      continue;
+    }
+    todo.push(input);
+  }
+  return { todo, settled };
+}
+
+/**
+ * `edx2bq split`: reads every input once on all cores and writes
+ * `<logsDir>/<course_dir>/tracklog-<date>.json.gz`, `_unknown/`, `_rejects/<stem>.jsonl.gz` and
+ * `META/<stem>.json`. Per input: chunks of whole lines go to the pool; results are applied in
+ * order, so outputs are deterministic; outputs are built under `.tmp/` and moved into place,
+ * and the marker is written last.
+ */
+export async function splitLogs(args: string[], opts: SplitOptions, progress: SplitProgress = newProgress()): Promise<SplitSummary> {
+  const started = performance.now();
+  const inputs = await discoverInputs(args, opts.date);
+  const logsDir = path.resolve(opts.logsDir);
+  await fs.promises.mkdir(logsDir, { recursive: true });
+  const release = await acquireDirLock(logsDir);
+  const results: InputSummary[] = [];
+  let pool: Piscina | null = null;
+  try {
+    const tmpRoot = path.join(logsDir, '.tmp');
+    await fs.promises.rm(tmpRoot, { recursive: true, force: true });
+    await fs.promises.mkdir(tmpRoot, { recursive: true });
+    const markers = await loadMarkers(logsDir);
+    const { todo, settled } = plan(inputs, markers, opts.force);
+    results.push(...settled);
+    progress.filesTotal = todo.length;
+    progress.bytesTotal = todo.reduce((a, i) => a + i.size, 0);
+    if (todo.length > 0) {
+      pool = createLogPool(opts.workers);
+      const slots = new Semaphore(opts.workers * 3);
+      let commits: Promise<void> = Promise.resolve();
+      const pending: Array<Promise<InputSummary>> = [];
+      for (const input of todo) {
+        const { readDone, finished } = startInput(input, { logsDir, opts, pool, slots, progress, markers, commit: (fn) => (commits = commits.then(fn)) });
+        pending.push(finished);
+        await readDone; // read inputs one after another; their chunks overlap in the pool
+      }
+      results.push(...(await Promise.all(pending)));
+      await commits;
+    }
+  } finally {
+    if (pool) await pool.destroy();
+    await release();
+  }
+  const order = new Map(inputs.map((i, k) => [i.path, k]));
+  results.sort((a, b) => (order.get(a.input) ?? 0) - (order.get(b.input) ?? 0));
+  return summarize(logsDir, opts.workers, results, progress.bytesRead, (performance.now() - started) / 1000);
+}
+
+function summarize(logsDir: string, workers: number, inputs: InputSummary[], bytesIn: number, seconds: number): SplitSummary {
+  const files = { total: inputs.length, done: 0, skipped: 0, partial: 0, failed: 0 };
+  const perCourse = new Map<string, number>();
+  let lines = 0;
+  let events = 0;
+  let rejects = 0;
+  let unknown = 0;
+  let processedEvents = 0;
+  for (const s of inputs) {
+    files[s.status]++;
+    lines += s.lines;
+    events += s.events;
+    rejects += s.rejects;
+    unknown += s.unknown;
+    if (s.status !== 'skipped') processedEvents += s.events;
+    for (const [c, n] of Object.entries(s.perCourse)) perCourse.set(c, (perCourse.get(c) ?? 0) + n);
+  }
+  return {
+    logsDir, workers, files, lines, events, rejects, unknown, perCourse: sortedRecord(perCourse), bytesIn, seconds,
+    eventsPerSecond: seconds > 0 ? Math.round(processedEvents / seconds) : 0,
+    inputs,
+  };
+}
+
+interface InputContext {
+  logsDir: string;
+  opts: SplitOptions;
+  pool: Piscina;
+  slots: Semaphore;
+  progress: SplitProgress;
+  markers: Map<string, InputMarker>;
+  commit: (fn: () => Promise<void>) => Promise<void>;
+}
+
+/** Reads one input into the pool; `readDone` resolves when its last chunk is submitted. */
+function startInput(input: LogInput, ctx: InputContext): { readDone: Promise<void>; finished: Promise<InputSummary> } {
+  let markReadDone!: () => void;
+  const readDone = new Promise<void>((r) => (markReadDone = r));
+  const finished = runInput(input, ctx, markReadDone);
+  finished.catch(() => markReadDone());
+  return { readDone, finished };
+}
+
+async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => void): Promise<InputSummary> {
+  const { logsDir, opts, pool, slots, progress } = ctx;
+  const date = input.date!;
+  const work = path.join(logsDir, '.tmp', input.stem);
+  await fs.promises.mkdir(path.join(work, 'parts'), { recursive: true });
+  const outputs = new CourseOutputs(path.join(work, 'parts'), pool, opts.gzipLevel);
+  const rejects = new RejectWriter(path.join(work, 'rejects.jsonl.gz'));
+  const perCourse = new Map<string, number>();
+  let lines = 0;
+  let events = 0;
+  let unknown = 0;
+  let applied: Promise<void> = Promise.resolve();
+  let applyError: Error | null = null;
+
+  const apply = async (r: SplitChunkResult): Promise<void> => {
+    const base = lines;
+    lines += r.lines;
+    progress.lines += r.lines;
+    for (const rej of r.rejects) {
+      await rejects.write({ line: base + rej.line + 1, reason: rej.reason, raw: rej.raw, ...(rej.rawBase64 ? { rawBase64: rej.rawBase64 } : {}) });
+    }
+    progress.rejects += r.rejects.length;
+    const data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    const parts = r.courses.map((courseId, i) => ({ courseId, bytes: data.subarray(r.offsets[i], r.offsets[i + 1]) }));
+    r.courses.forEach((c, i) => {
+      const n = r.counts[i]!;
+      events += n;
+      if (c === '') unknown += n;
+      else perCourse.set(c, (perCourse.get(c) ?? 0) + n);
+    });
+    progress.events += r.counts.reduce((a, b) => a + b, 0);
+    await outputs.add(parts);
+  };
+
+  let status: 'done' | 'partial' = 'done';
+  let error: string | undefined;
+  const prevFile = progress.currentFile;
+  progress.currentFile = input.path;
+  void prevFile;
+  try {
+    if (input.size > 0) {
+      for await (const chunk of readLineChunks(input.path, input.gzip, opts.chunkSize, progress)) {
+        await slots.acquire();
+        const task = pool.run({ chunk }, { name: 'split' }) as Promise<SplitChunkResult>;
+        task.catch(() => undefined);
+        applied = applied.then(async () => {
+          try {
+            if (!applyError) await apply(await task);
+          } catch (e) {
+            applyError ??= e as Error;
+          } finally {
+            slots.release();
+          }
+        });
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof InputReadError)) {
+      markReadDone();
+      await applied;
+      throw e;
+    }
+    status = 'partial';
+    error = e.message;
+    const tail = e.tail;
+    applied = applied.then(async () => {
+      if (tail.length === 0) return;
+      const buf = Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength);
+      lines += 1;
+      progress.lines += 1;
+      progress.rejects += 1;
+      await rejects.write({ line: lines, reason: `incomplete line cut off by the read error (${e.message})`, raw: buf.toString('utf8'), rawBase64: buf.toString('base64') });
+    });
+  }
+  markReadDone();
+  await applied;
+  if (applyError) throw applyError;
+  await outputs.finish();
+  const hadRejects = await rejects.close();
+
+  const marker: InputMarker = {
+    version: 1, stem: input.stem, input: input.path, size: input.size, mtimeMs: input.mtimeMs, date, status,
+    ...(error ? { error } : {}),
+    lines, events, rejects: rejects.count, unknown, perCourse: sortedRecord(perCourse), finishedAt: new Date().toISOString(),
+  };
+  await ctx.commit(() => commitInput(logsDir, work, marker, hadRejects, ctx.markers));
+  progress.filesFinished++;
+  return {
+    input: input.path, stem: input.stem, date, status, ...(error ? { error } : {}),
+    lines, events, rejects: rejects.count, unknown, perCourse: marker.perCourse,
+  };
+}
+
+/**
+ * Moves one input's finished outputs into place: parts, rejects, the per-date course files,
+ * then the marker, last, so a run killed anywhere before it redoes the input.
+ */
+async function commitInput(logsDir: string, work: string, marker: InputMarker, hadRejects: boolean, markers: Map<string, InputMarker>): Promise<void> {
+  const dest = partsDir(logsDir, marker.stem);
+  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+  await fs.promises.rm(path.join(work, 'old'), { recursive: true, force: true });
+  try {
+    await fs.promises.rename(dest, path.join(work, 'old'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await fs.promises.rename(path.join(work, 'parts'), dest);
+  const rejectFile = path.join(logsDir, '_rejects', `${marker.stem}.jsonl.gz`);
+  if (hadRejects) {
+    await fs.promises.mkdir(path.dirname(rejectFile), { recursive: true });
+    await fs.promises.rename(path.join(work, 'rejects.jsonl.gz'), rejectFile);
+  } else {
+    await unlinkIfExists(rejectFile);
+  }
+  const old = markers.get(marker.stem);
+  markers.set(marker.stem, marker);
+  const oldCourses = old && old.date === marker.date ? courseIdsOf(old) : [];
+  await assembleDate(logsDir, marker.date, markers.values(), oldCourses);
+  if (old && old.date !== marker.date) await assembleDate(logsDir, old.date, markers.values(), courseIdsOf(old));
+  await writeMarker(logsDir, marker);
+  await fs.promises.rm(work, { recursive: true, force: true });
+}

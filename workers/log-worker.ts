@@ -1,0 +1,34 @@
+/** Piscina worker entry point: thin wrappers that move result buffers instead of copying. */
+import { Piscina } from 'piscina';
+import { compressBlocks, parseChunk, resolveChunk, splitChunk, type CompressTask } from '../src/logs/chunkTasks.ts';
+
+function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown {
+  return Piscina.move({
+    get [Piscina.transferableSymbol]() {
+      return buffer;
+    },
+    get [Piscina.valueSymbol]() {
+      return value;
+    },
+  } as never);
+}
+
+export function split(task: { chunk: Uint8Array }) {
+  const r = splitChunk(task.chunk);
+  return moveWith(r, r.data.buffer);
+}
+
+export function compress(task: CompressTask) {
+  const r = compressBlocks(task);
+  return moveWith(r, r.data.buffer);
+}
+
+export function parse(task: { chunk: Uint8Array }) {
+  return parseChunk(task.chunk);
+}
+
+export function resolve(task: { chunk: Uint8Array }) {
+  return resolveChunk(task.chunk);
+}
+
+export default split;
