@@ -14,6 +14,8 @@ export class InputReadError extends Error {
 export interface ReadProgress {
   /** Bytes of the file (compressed, for gzip) read so far. */
   bytesRead: number;
+  /** Bytes of log text (after gunzip) read so far. */
+  textBytes: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function* readLineChunks(file: string, gzip: boolean, chunkSize: nu
     for await (const piece of source as AsyncIterable<Buffer>) {
       pending.push(piece);
       pendingLen += piece.length;
+      progress.textBytes += piece.length;
       if (pendingLen >= chunkSize) {
         const chunk = take();
         if (chunk) yield chunk;

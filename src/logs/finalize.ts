@@ -16,6 +16,15 @@ export function finalFile(logsDir: string, courseId: string, date: string): stri
   return assertInside(logsDir, path.join(logsDir, dir, `tracklog-${date}.json.gz`));
 }
 
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([fs.promises.stat(a), fs.promises.stat(b)]);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
+}
+
 function coursesOf(m: InputMarker): string[] {
   const ids = Object.keys(m.perCourse);
   if (m.unknown > 0) ids.push('');
@@ -45,6 +54,7 @@ export async function assembleDate(logsDir: string, date: string, markers: Itera
       continue;
     }
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    if (parts.length === 1 && (await sameFile(parts[0]!, target))) continue;
     const tmp = path.join(tmpDir, `final-${randomBytes(6).toString('hex')}`);
     if (parts.length === 1) {
       await fs.promises.link(parts[0]!, tmp);

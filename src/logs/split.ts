@@ -48,7 +48,10 @@ export interface SplitSummary {
   rejects: number;
   unknown: number;
   perCourse: Record<string, number>;
+  /** Bytes read from the input files (compressed size for gzip). */
   bytesIn: number;
+  /** Bytes of log text after gunzip. */
+  textBytes: number;
   seconds: number;
   eventsPerSecond: number;
   inputs: InputSummary[];
@@ -66,7 +69,7 @@ export interface SplitProgress extends ReadProgress {
 }
 
 export function newProgress(): SplitProgress {
-  return { bytesRead: 0, bytesTotal: 0, filesTotal: 0, filesFinished: 0, lines: 0, events: 0, rejects: 0, currentFile: '' };
+  return { bytesRead: 0, textBytes: 0, bytesTotal: 0, filesTotal: 0, filesFinished: 0, lines: 0, events: 0, rejects: 0, currentFile: '' };
 }
 
 function sortedRecord(m: Map<string, number>): Record<string, number> {
@@ -151,16 +154,17 @@ export async function splitLogs(args: string[], opts: SplitOptions, progress: Sp
       results.push(...(await Promise.all(pending)));
       await commits;
     }
+    await fs.promises.rm(tmpRoot, { recursive: true, force: true });
   } finally {
     if (pool) await pool.destroy();
     await release();
   }
   const order = new Map(inputs.map((i, k) => [i.path, k]));
   results.sort((a, b) => (order.get(a.input) ?? 0) - (order.get(b.input) ?? 0));
-  return summarize(logsDir, opts.workers, results, progress.bytesRead, (performance.now() - started) / 1000);
+  return summarize(logsDir, opts.workers, results, progress.bytesRead, progress.textBytes, (performance.now() - started) / 1000);
 }
 
-function summarize(logsDir: string, workers: number, inputs: InputSummary[], bytesIn: number, seconds: number): SplitSummary {
+function summarize(logsDir: string, workers: number, inputs: InputSummary[], bytesIn: number, textBytes: number, seconds: number): SplitSummary {
   const files = { total: inputs.length, done: 0, skipped: 0, partial: 0, failed: 0 };
   const perCourse = new Map<string, number>();
   let lines = 0;
@@ -178,7 +182,7 @@ function summarize(logsDir: string, workers: number, inputs: InputSummary[], byt
     for (const [c, n] of Object.entries(s.perCourse)) perCourse.set(c, (perCourse.get(c) ?? 0) + n);
   }
   return {
-    logsDir, workers, files, lines, events, rejects, unknown, perCourse: sortedRecord(perCourse), bytesIn, seconds,
+    logsDir, workers, files, lines, events, rejects, unknown, perCourse: sortedRecord(perCourse), bytesIn, textBytes, seconds,
     eventsPerSecond: seconds > 0 ? Math.round(processedEvents / seconds) : 0,
     inputs,
   };

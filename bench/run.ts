@@ -1,0 +1,93 @@
+/**
+ * `npm run bench`: the log engine's figures, each as a ratio against a reference measured in the
+ * same run (these machines are noisy), plus peak RSS. Every scenario runs in its own process.
+ *   BENCH_EVENTS      events of the main generated day (default 1,000,000)
+ *   BENCH_BIG_EVENTS  events of the memory-check day (default 4,000,000; 0 skips it)
+ *   BENCH_DATA        where generated data is cached (default ./bench-data)
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateLogs } from '../scripts/generate-logs.ts';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const BIG = Number(process.env.BENCH_BIG_EVENTS ?? 4_000_000);
+const DATA = path.resolve(process.env.BENCH_DATA ?? 'bench-data');
+const CORES = os.availableParallelism();
+const CHUNK_MB = 4;
+
+async function ensureDay(events: number, learners: number): Promise<string> {
+  const dir = path.join(DATA, `day-${events}`);
+  if (fs.existsSync(path.join(dir, 'truth.json'))) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.stderr.write(`generating ${events.toLocaleString('en-US')} events into ${dir} …\n`);
+  await generateLogs({ out: dir, courses: 20, learners, days: 1, eventsPerDay: events, seed: 7, malformedRate: 0.0005 });
+  return dir;
+}
+
+function scenario(...args: string[]): Record<string, number> & Record<string, unknown> {
+  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'scenario.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+function logsIn(dir: string): string {
+  return path.join(dir, 'in');
+}
+
+const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const rows: string[][] = [];
+const row = (...cells: string[]) => rows.push(cells);
+
+const day = await ensureDay(EVENTS, 100_000);
+const inputDir = fs.existsSync(logsIn(day)) ? logsIn(day) : day;
+const gzFile = fs.readdirSync(inputDir).filter((n) => n.endsWith('.gz')).map((n) => path.join(inputDir, n))[0]!;
+const gzBytes = fs.statSync(gzFile).size;
+const outDir = path.join(DATA, 'out');
+
+process.stderr.write(`floor (gunzip + JSON.parse, ${CORES} workers) …\n`);
+const floor = scenario('floor', inputDir, String(CORES), String(CHUNK_MB));
+process.stderr.write('split, all cores …\n');
+const split = scenario('split', inputDir, String(CORES), String(CHUNK_MB), outDir);
+process.stderr.write('split, 1 worker …\n');
+const split1 = scenario('split', inputDir, '1', String(CHUNK_MB), outDir);
+process.stderr.write('parsers (1 thread) …\n');
+const parsers = scenario('parsers', gzFile, '128') as unknown as { mb: number; lines: number; results: Array<{ name: string; eventsPerSecond?: number; mbPerSecond?: number; status?: string }>; scannerMismatches: number };
+
+const floorRate = floor.events / floor.seconds;
+const splitRate = split.events / split.seconds;
+const split1Rate = split1.events / split1.seconds;
+const uncompressedMB = (split.textBytes as number) / 1e6;
+
+row('figure', 'value', 'ratio', 'target', 'peak RSS');
+row('floor: gunzip + JSON.parse, all cores', `${f(floorRate)} ev/s`, '1.00× (reference)', '', `${f(floor.maxRssMB)} MB`);
+row(`split, ${CORES} workers`, `${f(splitRate)} ev/s, ${f(uncompressedMB / split.seconds, 1)} MB/s of log text`, `${(splitRate / floorRate).toFixed(2)}× floor`, '≥ 0.50×', `${f(split.maxRssMB)} MB`);
+row('split, 1 worker', `${f(split1Rate)} ev/s`, `${(splitRate / split1Rate).toFixed(2)}× scaling (all / 1)`, '≥ 1.70×', `${f(split1.maxRssMB)} MB`);
+
+let bigNote = '';
+if (BIG > 0) {
+  const big = await ensureDay(BIG, 200_000);
+  const bigInput = fs.existsSync(logsIn(big)) ? logsIn(big) : big;
+  process.stderr.write(`split of the ${f(BIG)}-event day, all cores …\n`);
+  const splitBig = scenario('split', bigInput, String(CORES), String(CHUNK_MB), outDir);
+  const growth = splitBig.maxRssMB / split.maxRssMB;
+  row(`split, ${f(BIG)} events, ${CORES} workers`, `${f(splitBig.events / splitBig.seconds)} ev/s`, `${growth.toFixed(2)}× the RSS of ${f(EVENTS)} events`, '≤ 1.20×, < 1 GB', `${f(splitBig.maxRssMB)} MB`);
+  bigNote = `big day: ${f(splitBig.events)} events, ${(splitBig.seconds as number).toFixed(1)} s`;
+}
+fs.rmSync(outDir, { recursive: true, force: true });
+
+const json = parsers.results.find((r) => r.name.startsWith('JSON.parse'))!;
+for (const r of parsers.results) {
+  if (r.eventsPerSecond === undefined) row(`parser: ${r.name} (1 thread)`, r.status ?? 'n/a', '', '', '');
+  else row(`parser: ${r.name} (1 thread)`, `${f(r.eventsPerSecond)} ev/s, ${f(r.mbPerSecond ?? 0)} MB/s`, `${(r.eventsPerSecond / json.eventsPerSecond!).toFixed(2)}× JSON.parse`, '', '');
+}
+
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
+console.log(`\nedx2bq bench — ${os.cpus()[0]?.model ?? 'cpu'} × ${CORES}, Node ${process.version}`);
+console.log(`input: ${f(split.events)} events + ${f(split.rejects)} rejects, ${f(gzBytes / 1e6, 1)} MB gzipped, ${f(uncompressedMB, 1)} MB read; split output ${f((split.bytesOut as number) / 1e6, 1)} MB; ${bigNote}`);
+console.log(`parser comparison on ${f(parsers.mb, 1)} MB / ${f(parsers.lines)} lines; field scanner disagreed with JSON.parse on ${parsers.scannerMismatches} lines\n`);
+console.log(line(rows[0]!));
+console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+for (const r of rows.slice(1)) console.log(line(r));
+fs.writeFileSync(path.join(DATA, 'bench-results.json'), JSON.stringify({ when: new Date().toISOString(), floor, split, split1, parsers }, null, 2));

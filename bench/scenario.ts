@@ -1,0 +1,136 @@
+/**
+ * One benchmark scenario, run in its own process so its peak RSS is its own:
+ *   node bench/scenario.ts floor   <input dir> <workers> <chunkMB>
+ *   node bench/scenario.ts split   <input dir> <workers> <chunkMB> <logs dir>
+ *   node bench/scenario.ts parsers <input file> <MB of lines>
+ * Prints one JSON object on stdout.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { createRequire } from 'node:module';
+import { readLineChunks } from '../src/logs/chunkReader.ts';
+import { discoverInputs } from '../src/logs/inputs.ts';
+import { createLogPool } from '../src/logs/pool.ts';
+import { Semaphore } from '../src/logs/semaphore.ts';
+import { splitLogs } from '../src/logs/split.ts';
+import { forEachLine } from '../src/logs/lines.ts';
+import { scanFields } from './fieldScanner.ts';
+
+function maxRssMB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** gunzip + JSON.parse of every line on the pool, with split's chunking and in-flight bound. */
+async function floor(dir: string, workers: number, chunkMB: number) {
+  const inputs = await discoverInputs([dir]);
+  const pool = createLogPool(workers);
+  const slots = new Semaphore(workers * 3);
+  const started = performance.now();
+  let lines = 0;
+  let objects = 0;
+  const progress = { bytesRead: 0, textBytes: 0 };
+  const tasks: Array<Promise<void>> = [];
+  for (const input of inputs) {
+    for await (const chunk of readLineChunks(input.path, input.gzip, chunkMB * 1024 * 1024, progress)) {
+      await slots.acquire();
+      tasks.push(
+        (pool.run({ chunk }, { name: 'parse' }) as Promise<{ lines: number; objects: number }>).then((r) => {
+          lines += r.lines;
+          objects += r.objects;
+          slots.release();
+        }),
+      );
+    }
+  }
+  await Promise.all(tasks);
+  const seconds = (performance.now() - started) / 1000;
+  await pool.destroy();
+  return { seconds, lines, events: objects, bytesIn: progress.bytesRead, textBytes: progress.textBytes, maxRssMB: maxRssMB() };
+}
+
+async function split(dir: string, workers: number, chunkMB: number, logsDir: string) {
+  await fs.promises.rm(logsDir, { recursive: true, force: true });
+  const s = await splitLogs([dir], { logsDir, workers, chunkSize: chunkMB * 1024 * 1024, gzipLevel: 1, force: true });
+  let bytesOut = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== '_parts') walk(p);
+      } else bytesOut += fs.statSync(p).size;
+    }
+  };
+  walk(logsDir);
+  return { seconds: s.seconds, lines: s.lines, events: s.events, rejects: s.rejects, bytesIn: s.bytesIn, textBytes: s.textBytes, bytesOut, maxRssMB: maxRssMB() };
+}
+
+/** Single-thread comparison of parsing strategies on the same lines. */
+async function parsers(file: string, mb: number) {
+  const text = zlib.gunzipSync(fs.readFileSync(file));
+  const cut = text.lastIndexOf(10, mb * 1024 * 1024);
+  const buf = text.subarray(0, cut + 1);
+  const lines: string[] = [];
+  forEachLine(buf, (s, e) => lines.push(buf.toString('utf8', s, e)));
+  const mbTotal = buf.length / 1e6;
+  const timeIt = (name: string, fn: (l: string) => unknown) => {
+    for (let k = 0; k < Math.min(2000, lines.length); k++) fn(lines[k]!); // warm up
+    const t = performance.now();
+    let n = 0;
+    for (const l of lines) if (fn(l) !== null) n++;
+    const s = (performance.now() - t) / 1000;
+    return { name, seconds: s, eventsPerSecond: Math.round(lines.length / s), mbPerSecond: Math.round(mbTotal / s), ok: n };
+  };
+  const jsonParse = (l: string) => {
+    try {
+      const o = JSON.parse(l);
+      return o && (o.context?.course_id ?? o.username);
+    } catch {
+      return null;
+    }
+  };
+  const results = [timeIt('JSON.parse per line', jsonParse), timeIt('hand-written field scanner', (l) => {
+    try {
+      return scanFields(l);
+    } catch {
+      return null;
+    }
+  })];
+  // the scanner must agree with JSON.parse on the fields it extracts
+  let mismatches = 0;
+  for (const l of lines) {
+    let o: Record<string, unknown> | null = null;
+    try {
+      o = JSON.parse(l);
+    } catch {
+      continue;
+    }
+    const f = scanFields(l);
+    const ctx = (o?.context ?? {}) as Record<string, unknown>;
+    if (!f || f.username !== o?.username || f.event_type !== o?.event_type || f.time !== o?.time || f.course_id !== ctx.course_id) mismatches++;
+  }
+  let simdjson: { name: string; status: string; eventsPerSecond?: number; mbPerSecond?: number; seconds?: number } = { name: 'simdjson package', status: 'not installed (optional dependency did not build)' };
+  try {
+    const require = createRequire(import.meta.url);
+    const sj = require('simdjson') as { parse: (s: string) => unknown; isValid?: unknown };
+    const r = timeIt('simdjson package', (l) => {
+      try {
+        return sj.parse(l);
+      } catch {
+        return null;
+      }
+    });
+    simdjson = { ...r, status: 'installed' };
+  } catch {
+    // not available
+  }
+  return { mb: mbTotal, lines: lines.length, results: [...results, simdjson], scannerMismatches: mismatches, maxRssMB: maxRssMB() };
+}
+
+const [name, ...args] = process.argv.slice(2);
+let out: unknown;
+if (name === 'floor') out = await floor(args[0]!, Number(args[1]), Number(args[2]));
+else if (name === 'split') out = await split(args[0]!, Number(args[1]), Number(args[2]), args[3]!);
+else if (name === 'parsers') out = await parsers(args[0]!, Number(args[1]));
+else throw new Error(`unknown scenario ${name}`);
+process.stdout.write(JSON.stringify(out) + '\n');
