@@ -15,7 +15,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BIG = Number(process.env.BENCH_BIG_EVENTS ?? 4_000_000);
 const DATA = path.resolve(process.env.BENCH_DATA ?? 'bench-data');
 const CORES = os.availableParallelism();
-const CHUNK_MB = 4;
+const CHUNK_MB = 1;
 
 async function ensureDay(events: number, learners: number): Promise<string> {
   const dir = path.join(DATA, `day-${events}`);
@@ -26,7 +26,18 @@ async function ensureDay(events: number, learners: number): Promise<string> {
   return dir;
 }
 
-function scenario(...args: string[]): Record<string, number> & Record<string, unknown> {
+interface ScenarioResult {
+  seconds: number;
+  lines: number;
+  events: number;
+  rejects: number;
+  bytesIn: number;
+  textBytes: number;
+  bytesOut: number;
+  maxRssMB: number;
+}
+
+function scenario(...args: string[]): ScenarioResult {
   const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'scenario.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
@@ -57,7 +68,7 @@ const parsers = scenario('parsers', gzFile, '128') as unknown as { mb: number; l
 const floorRate = floor.events / floor.seconds;
 const splitRate = split.events / split.seconds;
 const split1Rate = split1.events / split1.seconds;
-const uncompressedMB = (split.textBytes as number) / 1e6;
+const uncompressedMB = split.textBytes / 1e6;
 
 row('figure', 'value', 'ratio', 'target', 'peak RSS');
 row('floor: gunzip + JSON.parse, all cores', `${f(floorRate)} ev/s`, '1.00× (reference)', '', `${f(floor.maxRssMB)} MB`);
@@ -72,7 +83,7 @@ if (BIG > 0) {
   const splitBig = scenario('split', bigInput, String(CORES), String(CHUNK_MB), outDir);
   const growth = splitBig.maxRssMB / split.maxRssMB;
   row(`split, ${f(BIG)} events, ${CORES} workers`, `${f(splitBig.events / splitBig.seconds)} ev/s`, `${growth.toFixed(2)}× the RSS of ${f(EVENTS)} events`, '≤ 1.20×, < 1 GB', `${f(splitBig.maxRssMB)} MB`);
-  bigNote = `big day: ${f(splitBig.events)} events, ${(splitBig.seconds as number).toFixed(1)} s`;
+  bigNote = `big day: ${f(splitBig.events)} events, ${splitBig.seconds.toFixed(1)} s`;
 }
 fs.rmSync(outDir, { recursive: true, force: true });
 
@@ -85,7 +96,7 @@ for (const r of parsers.results) {
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
 console.log(`\nedx2bq bench — ${os.cpus()[0]?.model ?? 'cpu'} × ${CORES}, Node ${process.version}`);
-console.log(`input: ${f(split.events)} events + ${f(split.rejects)} rejects, ${f(gzBytes / 1e6, 1)} MB gzipped, ${f(uncompressedMB, 1)} MB read; split output ${f((split.bytesOut as number) / 1e6, 1)} MB; ${bigNote}`);
+console.log(`input: ${f(split.events)} events + ${f(split.rejects)} rejects, ${f(gzBytes / 1e6, 1)} MB gzipped, ${f(uncompressedMB, 1)} MB read; split output ${f(split.bytesOut / 1e6, 1)} MB; ${bigNote}`);
 console.log(`parser comparison on ${f(parsers.mb, 1)} MB / ${f(parsers.lines)} lines; field scanner disagreed with JSON.parse on ${parsers.scannerMismatches} lines\n`);
 console.log(line(rows[0]!));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));

@@ -17,7 +17,7 @@ export interface Config {
 export const DEFAULTS: Config = {
   logsDir: path.join('edx2bq-data', 'logs'),
   workers: defaultWorkerCount(),
-  chunkSizeMB: 4,
+  chunkSizeMB: 1,
   gzipLevel: 1,
 };
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { courseDirName, safePathComponent, slashCourseId } from '../src/ids.ts';
 import { courseIdInUrl, resolveCourseId } from '../src/events/courseId.ts';
+import type { JsonObject } from '../src/events/types.ts';
 
 describe('slashCourseId (spec §2 step 3, REC)', () => {
   it('converts exactly course-v1:ORG+NUM+RUN', () => {
@@ -54,7 +55,7 @@ describe('resolveCourseId (spec §2, REC)', () => {
     expect(resolveCourseId({ course_id: 'A/B/C', context: { course_id: 'course-v1:X+Y+Z' } }).courseId).toBe('A/B/C');
   });
   it('treats null, missing and empty context.course_id alike, and guesses browser events from page', () => {
-    for (const context of [{ course_id: null }, {}, { course_id: '' }]) {
+    for (const context of [{ course_id: null }, {}, { course_id: '' }] as JsonObject[]) {
       expect(resolveCourseId({ context, event_source: 'browser', page: 'https://courses.edx.org/courses/MITx/6.00x/2012_Fall/courseware/ch/seq/' })).toEqual({ courseId: 'MITx/6.00x/2012_Fall', guessed: true });
     }
     expect(resolveCourseId({ event_source: 'browser', page: 'http://x.org/courses/course-v1:X+Y+Z/courseware/ch/seq/' })).toEqual({ courseId: 'X/Y/Z', guessed: true });
