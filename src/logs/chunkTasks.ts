@@ -27,49 +27,74 @@ export interface SplitChunkResult {
   rejects: ChunkReject[];
 }
 
+/** A growable byte buffer for one course's output lines. */
+class LineSink {
+  buf: Buffer;
+  len = 0;
+  count = 0;
+  constructor(initial: number) {
+    this.buf = Buffer.allocUnsafeSlow(initial);
+  }
+  push(line: string): void {
+    // a UTF-16 code unit never takes more than 3 UTF-8 bytes
+    const need = this.len + line.length * 3 + 1;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.len);
+      this.buf = next;
+    }
+    this.len += encoder.encodeInto(line, this.buf.subarray(this.len)).written;
+    this.buf[this.len++] = 10;
+    this.count++;
+  }
+}
+const encoder = new TextEncoder();
+
 /** Rewrites every line of a chunk and groups the output by course, in input order. */
 export function splitChunk(chunk: Uint8Array): SplitChunkResult {
   const buf = asBuffer(chunk);
   const checkUtf8PerLine = !isUtf8(buf);
-  const byCourse = new Map<string, string[]>();
+  const byCourse = new Map<string, LineSink>();
   const rejects: ChunkReject[] = [];
+  const initial = 64 * 1024;
   const lines = forEachLine(buf, (start, end, index) => {
     if (checkUtf8PerLine && !isUtf8(buf.subarray(start, end))) {
       rejects.push({ line: index, reason: 'invalid UTF-8', raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
       return;
     }
     const raw = buf.toString('utf8', start, end);
-    const out = processLine(raw);
-    if (!out.ok) {
-      rejects.push({ line: index, reason: out.reason, raw });
+    let text: string;
+    let key: string;
+    try {
+      const out = processLine(raw);
+      if (!out.ok) {
+        rejects.push({ line: index, reason: out.reason, raw });
+        return;
+      }
+      text = JSON.stringify(out.row);
+      key = out.courseId ?? '';
+    } catch (e) {
+      // a bug must not lose the line: it becomes a reject that says so
+      rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw });
       return;
     }
-    const key = out.courseId ?? '';
-    let list = byCourse.get(key);
-    if (list === undefined) byCourse.set(key, (list = []));
-    list.push(JSON.stringify(out.row));
+    let sink = byCourse.get(key);
+    if (sink === undefined) byCourse.set(key, (sink = new LineSink(initial)));
+    sink.push(text);
   });
   const courses: string[] = [];
   const counts: number[] = [];
-  const texts: string[] = [];
-  const sizes: number[] = [];
+  const offsets = [0];
   let total = 0;
-  for (const [course, list] of byCourse) {
-    const text = list.join('\n') + '\n';
-    const size = Buffer.byteLength(text, 'utf8');
+  for (const [course, sink] of byCourse) {
     courses.push(course);
-    counts.push(list.length);
-    texts.push(text);
-    sizes.push(size);
-    total += size;
+    counts.push(sink.count);
+    total += sink.len;
+    offsets.push(total);
   }
   const data = Buffer.allocUnsafeSlow(total);
-  const offsets = [0];
-  let off = 0;
-  for (let i = 0; i < texts.length; i++) {
-    off += data.write(texts[i]!, off, 'utf8');
-    offsets.push(off);
-  }
+  let i = 0;
+  for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
   return { lines, courses, counts, offsets, data, rejects };
 }
 
