@@ -14,6 +14,8 @@ export interface Block {
 }
 
 export interface Problem extends Block {
+  /** JSON text of displayName with non-ASCII escaped, without the quotes. */
+  displayNameEsc: string;
   inputIdBase: string; // what precedes `_2_1` in input names: hex id (opaque) or i4x-ORG-NUM_-problem-ID (slash)
   nInputs: number;
   responseTypes: string[]; // per input
@@ -73,6 +75,7 @@ export interface Learner {
   ips: string[];
   agent: string; // JSON string literal (escaped)
   mobileAgent: string;
+  mobileCtx: string; // `"application": {…}, "client": {…}` for mobile contexts
   acceptLanguage: string; // JSON string literal
   transcriptLang: string; // preferred translation language, '' = none
   mobile: boolean;
@@ -127,12 +130,36 @@ const LANGS = [
   'fr-FR,fr;q=0.8,en-US;q=0.6,en;q=0.4', 'pt-BR,pt;q=0.8,en-US;q=0.6', 'de-DE,de;q=0.8,en-US;q=0.6,en;q=0.4',
   'ru-RU,ru;q=0.8,en-US;q=0.6,en;q=0.4', 'hi-IN,hi;q=0.8,en;q=0.6', 'ar,en-US;q=0.7,en;q=0.3', 'ja,en-US;q=0.8,en;q=0.6',
 ];
+const AGENTS_J = AGENTS.map((a) => JSON.stringify(a));
+const MOBILE_AGENTS_J = MOBILE_AGENTS.map((a) => JSON.stringify(a));
+/** The `application` and `client` members of a mobile event's context, matching the agent. */
+const MOBILE_CTX = MOBILE_AGENTS.map((a) =>
+  /Android/.test(a)
+    ? `"application": {"name": "edx.mobileapp.android", "version": "1.0.02"}, "client": {"network": {"wifi": true, "cellular": false}, "os": {"name": "Android", "version": "${/Android ([\d.]+)/.exec(a)![1]}"}, "device": {"model": "Nexus 5"}}`
+    : `"application": {"name": "edx.mobileapp.iOS", "version": "1.1.3"}, "client": {"network": {"wifi": false, "cellular": true}, "os": {"name": "iOS", "version": "8.1.3"}, "device": {"model": "iPhone7,2"}}`,
+);
+const LANGS_J = LANGS.map((a) => JSON.stringify(a));
 const TRANSCRIPT_LANGS = ['es', 'zh', 'fr', 'pt', 'ar', 'hi', 'ru', 'de', 'ja'];
 const RESPONSE_TYPES = ['multiplechoiceresponse', 'choiceresponse', 'numericalresponse', 'optionresponse', 'stringresponse', 'customresponse', 'formularesponse'];
 
 /** JSON string literal with every non-ASCII character escaped, as Python's json.dumps writes it. */
+/**
+ * A flat (sequential) copy of a string built by concatenation. Pieces that are reused in millions
+ * of lines are flattened once, so that writing a line does not walk their rope every time.
+ */
+export function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+const NON_ASCII = /[\u007f-\uffff]/;
+const NON_ASCII_G = /[\u007f-\uffff]/g;
 export function jsonAscii(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return asciiEscape(JSON.stringify(s));
+}
+
+/** Replace every non-ASCII UTF-16 unit of JSON text by its \\uXXXX escape. */
+export function asciiEscape(j: string): string {
+  return NON_ASCII.test(j) ? j.replace(NON_ASCII_G, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : j;
 }
 
 function orgDisplayName(org: string): string {
@@ -145,8 +172,8 @@ function makeCourse(rng: Rng, index: number, org: string): Course {
   const base = NUMBERS[index % NUMBERS.length]!;
   const number = index < NUMBERS.length ? base : `${base}${Math.floor(index / NUMBERS.length) + 1}`;
   const run = form === 'slash' ? SLASH_RUNS[index % SLASH_RUNS.length]! : OPAQUE_RUNS[index % OPAQUE_RUNS.length]!;
-  const slashId = `${org}/${number}/${run}`;
-  const id = form === 'slash' ? slashId : `course-v1:${org}+${number}+${run}`;
+  const slashId = flat(`${org}/${number}/${run}`);
+  const id = form === 'slash' ? slashId : flat(`course-v1:${org}+${number}+${run}`);
   const numberUnderscored = number.replace(/\./g, '_');
   const readable = form === 'slash' && index % 4 === 0; // some old courses used readable url_names
   const blockKey = (type: string, bid: string): string =>
@@ -163,8 +190,8 @@ function makeCourse(rng: Rng, index: number, org: string): Course {
     const nSeq = rng.range(2, 5);
     for (let s = 0; s < nSeq; s++) {
       const sid = readable ? `Lecture_${c + 1}_${s + 1}` : rng.hex(32);
-      const path = `/courses/${id}/courseware/${ch}/${sid}/`;
-      sequentials.push({ chapter: ch, id: sid, nUnits: rng.range(2, 9), path, urlJ: JSON.stringify(`https://${HOST}${path}`) });
+      const path = flat(`/courses/${id}/courseware/${ch}/${sid}/`);
+      sequentials.push({ chapter: ch, id: sid, nUnits: rng.range(2, 9), path, urlJ: flat(JSON.stringify(`https://${HOST}${path}`)) });
     }
   }
   const problems: Problem[] = [];
@@ -172,14 +199,16 @@ function makeCourse(rng: Rng, index: number, org: string): Course {
   for (let p = 0; p < nProb; p++) {
     const bid = readable ? `Problem_${p + 1}` : rng.hex(32);
     const nInputs = rng.chance(0.6) ? 1 : rng.range(2, 6);
+    const pname = rng.chance(0.2) ? `Ejercicio ${p + 1}: análisis` : `Problem ${p + 1}`;
     const responseTypes: string[] = [];
     for (let k = 0; k < nInputs; k++) responseTypes.push(rng.pick(RESPONSE_TYPES));
     problems.push({
       id: bid,
-      key: blockKey('problem', bid),
-      xblockPath: xblockPath('problem', bid),
-      displayName: rng.chance(0.2) ? `Ejercicio ${p + 1}: análisis` : `Problem ${p + 1}`,
-      inputIdBase: form === 'slash' ? `i4x-${org}-${numberUnderscored}-problem-${bid}` : bid,
+      key: flat(blockKey('problem', bid)),
+      xblockPath: flat(xblockPath('problem', bid)),
+      displayName: pname,
+      displayNameEsc: jsonAscii(pname).slice(1, -1),
+      inputIdBase: flat(form === 'slash' ? `i4x-${org}-${numberUnderscored}-problem-${bid}` : bid),
       nInputs,
       responseTypes,
       maxGrade: nInputs,
@@ -190,13 +219,13 @@ function makeCourse(rng: Rng, index: number, org: string): Course {
   const videoIdIsKey = form === 'opaque' && index % 4 === 3;
   for (let v = 0; v < nVid; v++) {
     const bid = readable ? `Video_${v + 1}` : rng.hex(32);
-    const key = blockKey('video', bid);
+    const key = flat(blockKey('video', bid));
     videos.push({
       id: bid,
       key,
-      xblockPath: xblockPath('video', bid),
+      xblockPath: flat(xblockPath('video', bid)),
       displayName: `Lecture video ${v + 1}`,
-      browserId: form === 'slash' ? `i4x-${org}-${numberUnderscored}-video-${bid}` : videoIdIsKey ? key : bid,
+      browserId: flat(form === 'slash' ? `i4x-${org}-${numberUnderscored}-video-${bid}` : videoIdIsKey ? key : bid),
       youtube: rng.youtube(),
       duration: rng.range(180, 1500),
     });
@@ -214,10 +243,10 @@ function makeCourse(rng: Rng, index: number, org: string): Course {
     chapters, sequentials, problems, videos, commentables, threads, comments,
     videoSpeedField: index % 3 === 1,
     videoIdIsKey,
-    jId: JSON.stringify(id),
-    jOrg: JSON.stringify(org),
-    courseUrl: `https://${HOST}/courses/${id}`,
-    pathPrefix: `/courses/${id}`,
+    jId: flat(JSON.stringify(id)),
+    jOrg: flat(JSON.stringify(org)),
+    courseUrl: flat(`https://${HOST}/courses/${id}`),
+    pathPrefix: flat(`/courses/${id}`),
     popularity: 1 / (1 + index * 0.35),
   };
 }
@@ -254,18 +283,22 @@ function makeLearner(rng: Rng, i: number, username: string, userId: number, shar
     }
   }
   const lang = rng.pick(LANGS);
+  const mobileIdx = rng.int(MOBILE_AGENTS.length);
+  const uRaw = flat(`"username": ${JSON.stringify(username)}`);
+  const uEsc = flat(`"username": ${jsonAscii(username)}`);
   const transcriptLang = rng.chance(0.35) ? (lang.startsWith('en') ? rng.pick(TRANSCRIPT_LANGS) : lang.slice(0, 2)) : '';
   return {
     index: i,
     username,
     userId,
-    uRaw: `"username": ${JSON.stringify(username)}`,
-    uEsc: `"username": ${jsonAscii(username)}`,
+    uRaw,
+    uEsc: uEsc === uRaw ? uRaw : uEsc,
     urlName: encodeURIComponent(username),
     ips,
-    agent: JSON.stringify(rng.pick(AGENTS)),
-    mobileAgent: JSON.stringify(rng.pick(MOBILE_AGENTS)),
-    acceptLanguage: JSON.stringify(lang),
+    agent: rng.pick(AGENTS_J),
+    mobileAgent: MOBILE_AGENTS_J[mobileIdx]!,
+    mobileCtx: MOBILE_CTX[mobileIdx]!,
+    acceptLanguage: LANGS_J[LANGS.indexOf(lang)]!,
     transcriptLang: transcriptLang === 'en' ? '' : transcriptLang,
     mobile: rng.chance(0.1),
     activity: 1 / Math.pow(1 - rng.next() * 0.999, 0.6), // heavy-tailed
