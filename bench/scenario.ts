@@ -105,14 +105,17 @@ async function parsers(file: string, mb: number) {
     } catch {
       continue;
     }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) continue; // the scanner reads objects only
     const f = scanFields(l);
     const ctx = (o?.context ?? {}) as Record<string, unknown>;
     if (!f || f.username !== o?.username || f.event_type !== o?.event_type || f.time !== o?.time || f.course_id !== ctx.course_id) mismatches++;
   }
   let simdjson: { name: string; status: string; eventsPerSecond?: number; mbPerSecond?: number; seconds?: number } = { name: 'simdjson package', status: 'not installed (optional dependency did not build)' };
   try {
+    // load the native addon itself: the package's entry silently falls back to the global JSON
+    // when the addon did not build, which would measure JSON.parse under simdjson's name
     const require = createRequire(import.meta.url);
-    const sj = require('simdjson') as { parse: (s: string) => unknown; isValid?: unknown };
+    const sj = require('simdjson/build/Release/simdjson.node') as { parse: (s: string) => unknown };
     const r = timeIt('simdjson package', (l) => {
       try {
         return sj.parse(l);
