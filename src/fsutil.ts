@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Writes a file through a temporary name in the same directory and renames it into place. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes a file through a temporary name and renames it into place. The temporary file goes in
+ * `tmpDir` when given (a directory on the same file system that the caller wipes at start, so a
+ * kill leaves nothing behind among the outputs), else next to the target.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?: string): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const name = `${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  if (tmpDir) await fs.promises.mkdir(tmpDir, { recursive: true });
+  const tmp = tmpDir ? path.join(tmpDir, name) : path.join(path.dirname(file), name);
   await fs.promises.writeFile(tmp, data);
   await fs.promises.rename(tmp, file);
 }

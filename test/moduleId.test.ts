@@ -1,3 +1,4 @@
+import { TRACKING_FIXTURES } from './helpers/fixtures.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -685,7 +686,7 @@ describe('moduleId: scanners agree with the original regexes on random inputs', 
 
 // ---------------------------------------------------------------------------------------------
 
-const FIXTURES = '/work/shared/fixtures/edx-analytics-pipeline/tracking';
+const FIXTURES = TRACKING_FIXTURES;
 
 describe('moduleId on real tracking-log lines', () => {
   it.skipIf(!existsSync(FIXTURES))('never throws and returns a string or null id on every fixture line', () => {

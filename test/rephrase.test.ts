@@ -1,3 +1,4 @@
+import { TRACKING_FIXTURES } from './helpers/fixtures.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -852,7 +853,7 @@ function checkInvariants(rawText: string, row: JsonObject, opts?: RephraseOption
   if (opts?.courseIdGuessed) expect(m.course_id_guessed).toBe(true);
 }
 
-const FIXTURES = '/work/shared/fixtures/edx-analytics-pipeline/tracking';
+const FIXTURES = TRACKING_FIXTURES;
 
 const seen = { fullStruct: 0, getPostStruct: 0, noStruct: 0, funnyStruct: 0, renamed: 0, parkedContext: 0, coercedNull: 0 };
 function tally(text: string, row: JsonObject): void {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { splitLogs, type SplitOptions } from '../src/logs/split.ts';
 import { courseDirName } from '../src/ids.ts';
 import { comparableTree, gunzipLines, rawEvent, readTree, tempDir, writeGz } from './helpers/logtree.ts';
+import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
 
 const dirs: string[] = [];
 function dir(name: string): string {
@@ -229,14 +230,33 @@ describe('split: killed mid-run and restarted', () => {
     const metaDir = path.join(killed, 'META');
     const deadline = Date.now() + 60_000;
     // kill once the first input is committed and the second is under way
-    while (Date.now() < deadline && !(fs.existsSync(metaDir) && fs.readdirSync(metaDir).length >= 1)) await new Promise((r) => setTimeout(r, 5));
+    const markers = () => (fs.existsSync(metaDir) ? fs.readdirSync(metaDir).filter((n) => n.endsWith('.json')).length : 0);
+    while (Date.now() < deadline && markers() < 1) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const markersAtKill = fs.existsSync(metaDir) ? fs.readdirSync(metaDir).length : 0;
+    const markersAtKill = markers();
     expect(markersAtKill).toBeGreaterThanOrEqual(1);
     expect(markersAtKill).toBeLessThan(6); // the kill really landed mid-run
     const s = await splitLogs([inDir], base(killed));
     expect(s.files.skipped).toBe(markersAtKill);
     expect(comparableTree(killed)).toEqual(comparableTree(clean));
+  });
+});
+
+describe('split on the real edX sample lines', () => {
+  it.skipIf(!hasTrackingFixtures)('accounts for every fixture line and keeps every event', async () => {
+    const out = dir('fixtures');
+    const s = await splitLogs([TRACKING_FIXTURES], base(out, { date: '2014-08-01' }));
+    let lines = 0;
+    for (const f of fs.readdirSync(TRACKING_FIXTURES)) {
+      const text = fs.readFileSync(path.join(TRACKING_FIXTURES, f), 'utf8');
+      lines += text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    }
+    expect(s.lines).toBe(lines);
+    expect(s.events + s.rejects).toBe(lines);
+    expect(s.files.done).toBe(fs.readdirSync(TRACKING_FIXTURES).length);
+    // the fixtures' only non-JSON lines are comments and blank lines
+    const reasons = s.inputs.flatMap((i) => (i.rejects ? gunzipLines(path.join(out, '_rejects', `${i.stem}.jsonl.gz`)).map((l) => JSON.parse(l)) : []));
+    for (const r of reasons) expect(r.raw.trim() === '' || r.raw.trim().startsWith('#')).toBe(true);
   });
 });

@@ -55,5 +55,5 @@ export async function loadMarkers(logsDir: string): Promise<Map<string, InputMar
 }
 
 export async function writeMarker(logsDir: string, marker: InputMarker): Promise<void> {
-  await writeFileAtomic(markerPath(logsDir, marker.stem), JSON.stringify(marker, null, 2) + '\n');
+  await writeFileAtomic(markerPath(logsDir, marker.stem), JSON.stringify(marker, null, 2) + '\n', path.join(logsDir, '.tmp'));
 }

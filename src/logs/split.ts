@@ -8,7 +8,7 @@ import { CourseOutputs } from './courseOutputs.ts';
 import { assembleDate, partsDir } from './finalize.ts';
 import { discoverInputs, type LogInput } from './inputs.ts';
 import { acquireDirLock } from './lock.ts';
-import { loadMarkers, writeMarker, type InputMarker } from './markers.ts';
+import { loadMarkers, markerPath, writeMarker, type InputMarker } from './markers.ts';
 import { createLogPool } from './pool.ts';
 import { RejectWriter } from './rejectWriter.ts';
 import { Semaphore } from './semaphore.ts';
@@ -305,6 +305,8 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
  * then the marker, last, so a run killed anywhere before it redoes the input.
  */
 async function commitInput(logsDir: string, work: string, marker: InputMarker, hadRejects: boolean, markers: Map<string, InputMarker>): Promise<void> {
+  // the old marker goes first: a run killed while the parts are being swapped redoes the input
+  await unlinkIfExists(markerPath(logsDir, marker.stem));
   const dest = partsDir(logsDir, marker.stem);
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });
   await fs.promises.rm(path.join(work, 'old'), { recursive: true, force: true });
