@@ -20,7 +20,8 @@ export interface ReadProgress {
 
 /**
  * Reads a (gzipped) log file as chunks of whole lines of about `chunkSize` bytes; the last
- * chunk may end without a newline. Memory: about two chunks, whatever the file size.
+ * chunk may end without a newline. The reader keeps no reference to a chunk it has yielded, so
+ * the caller may transfer its ArrayBuffer to another thread. Memory: about two chunks, whatever the file size.
  * On a read or gunzip fault it first yields every complete line read, then throws
  * InputReadError carrying the incomplete rest.
  */

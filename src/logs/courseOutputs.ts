@@ -36,14 +36,19 @@ export class CourseOutputs {
   private readonly streams = new Map<string, CourseStream>();
   private writeChain: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
+  /** Compress tasks dispatched and not yet written: bounds the memory held by output blocks. */
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly maxInFlight: number;
   private readonly dir: string;
   private readonly pool: Piscina;
   private readonly level: number;
 
-  constructor(dir: string, pool: Piscina, level: number) {
+  constructor(dir: string, pool: Piscina, level: number, maxInFlight: number) {
     this.dir = dir;
     this.pool = pool;
     this.level = level;
+    this.maxInFlight = maxInFlight;
   }
 
   /** Courses that received at least one line. */
@@ -51,8 +56,11 @@ export class CourseOutputs {
     return [...this.streams.keys()];
   }
 
-  /** Appends a course's complete lines; returns when the members this completed are written. */
-  add(parts: Array<{ courseId: string; bytes: Buffer }>): Promise<void> {
+  /**
+   * Appends courses' complete lines. The members this completes are compressed and written in
+   * the background, in order; returns once fewer than `maxInFlight` batches are outstanding.
+   */
+  async add(parts: Array<{ courseId: string; bytes: Buffer }>): Promise<void> {
     const ready: Block[] = [];
     for (const { courseId, bytes } of parts) {
       let s = this.streams.get(courseId);
@@ -64,7 +72,8 @@ export class CourseOutputs {
       s.pendingLen += bytes.length;
       if (s.pendingLen >= MEMBER_BYTES) this.cut(s, ready, false);
     }
-    return this.write(ready);
+    void this.write(ready);
+    while (this.inFlight >= this.maxInFlight) await new Promise<void>((r) => this.waiting.push(r));
   }
 
   /** Writes every course's remaining lines as a last member and waits for all writes. */
@@ -107,6 +116,7 @@ export class CourseOutputs {
     }
     const task: CompressTask = { data, offsets, level: this.level };
     const compressed = this.pool.run(task, { name: 'compress', transferList: [data.buffer] }) as Promise<CompressResult>;
+    this.inFlight++;
     compressed.catch(() => undefined); // surfaced through the chain below
     this.writeChain = this.writeChain.then(async () => {
       if (this.failure) return;
@@ -118,6 +128,9 @@ export class CourseOutputs {
         }
       } catch (e) {
         this.failure = e as Error;
+      } finally {
+        this.inFlight--;
+        this.waiting.shift()?.();
       }
     });
     return this.writeChain;

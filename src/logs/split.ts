@@ -212,7 +212,7 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
   const date = input.date!;
   const work = path.join(logsDir, '.tmp', input.stem);
   await fs.promises.mkdir(path.join(work, 'parts'), { recursive: true });
-  const outputs = new CourseOutputs(path.join(work, 'parts'), pool, opts.gzipLevel);
+  const outputs = new CourseOutputs(path.join(work, 'parts'), pool, opts.gzipLevel, opts.workers * 2);
   const rejects = new RejectWriter(path.join(work, 'rejects.jsonl.gz'));
   const perCourse = new Map<string, number>();
   let lines = 0;
@@ -250,7 +250,10 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
     if (input.size > 0) {
       for await (const chunk of readLineChunks(input.path, input.gzip, opts.chunkSize, progress)) {
         await slots.acquire();
-        const task = pool.run({ chunk }, { name: 'split' }) as Promise<SplitChunkResult>;
+        // the reader hands over chunks it no longer uses: move them to the worker instead of
+        // copying, except small ones that live in Node's shared 8 KB Buffer pool
+        const transfer = chunk.buffer.byteLength > 8192;
+        const task = pool.run({ chunk }, { name: 'split', ...(transfer ? { transferList: [chunk.buffer as ArrayBuffer] } : {}) }) as Promise<SplitChunkResult>;
         task.catch(() => undefined);
         applied = applied.then(async () => {
           try {
