@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { unlinkIfExists } from '../fsutil.ts';
 import type { SplitChunkResult } from './chunkTasks.ts';
@@ -251,8 +252,8 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
       for await (const chunk of readLineChunks(input.path, input.gzip, opts.chunkSize, progress)) {
         await slots.acquire();
         // the reader hands over chunks it no longer uses: move them to the worker instead of
-        // copying, except small ones that live in Node's shared 8 KB Buffer pool
-        const transfer = chunk.buffer.byteLength > 8192;
+        // copying, except small ones that live in Node's shared Buffer pool
+        const transfer = !isMarkedAsUntransferable(chunk.buffer);
         const task = pool.run({ chunk }, { name: 'split', ...(transfer ? { transferList: [chunk.buffer as ArrayBuffer] } : {}) }) as Promise<SplitChunkResult>;
         task.catch(() => undefined);
         applied = applied.then(async () => {
