@@ -66,11 +66,10 @@ export interface SplitProgress extends ReadProgress {
   lines: number;
   events: number;
   rejects: number;
-  currentFile: string;
 }
 
 export function newProgress(): SplitProgress {
-  return { bytesRead: 0, textBytes: 0, bytesTotal: 0, filesTotal: 0, filesFinished: 0, lines: 0, events: 0, rejects: 0, currentFile: '' };
+  return { bytesRead: 0, textBytes: 0, bytesTotal: 0, filesTotal: 0, filesFinished: 0, lines: 0, events: 0, rejects: 0 };
 }
 
 function sortedRecord(m: Map<string, number>): Record<string, number> {
@@ -244,9 +243,6 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
 
   let status: 'done' | 'partial' = 'done';
   let error: string | undefined;
-  const prevFile = progress.currentFile;
-  progress.currentFile = input.path;
-  void prevFile;
   try {
     if (input.size > 0) {
       for await (const chunk of readLineChunks(input.path, input.gzip, opts.chunkSize, progress)) {
