@@ -9,6 +9,8 @@ import { defaultWorkerCount } from './logs/pool.ts';
  */
 export interface Config {
   logsDir: string;
+  /** The embedded DuckDB warehouse file. */
+  warehouse: string;
   workers: number;
   chunkSizeMB: number;
   gzipLevel: number;
@@ -16,6 +18,7 @@ export interface Config {
 
 export const DEFAULTS: Config = {
   logsDir: path.join('edx2bq-data', 'logs'),
+  warehouse: path.join('edx2bq-data', 'warehouse.duckdb'),
   workers: defaultWorkerCount(),
   chunkSizeMB: 1,
   gzipLevel: 1,
@@ -23,6 +26,7 @@ export const DEFAULTS: Config = {
 
 const ENV: Record<keyof Config, string> = {
   logsDir: 'EDX2BQ_LOGS_DIR',
+  warehouse: 'EDX2BQ_WAREHOUSE',
   workers: 'EDX2BQ_WORKERS',
   chunkSizeMB: 'EDX2BQ_CHUNK_MB',
   gzipLevel: 'EDX2BQ_GZIP_LEVEL',
@@ -53,8 +57,9 @@ function validate(raw: Record<string, unknown>, where: string): Partial<Config> 
     const name = `${k} (${where})`;
     switch (k) {
       case 'logsDir':
+      case 'warehouse':
         if (typeof v !== 'string' || v === '') throw new ConfigError(`${name} must be a non-empty path`);
-        out.logsDir = v;
+        out[k] = v;
         break;
       case 'workers':
         out.workers = checkInt(name, v, 1, 256);
