@@ -36,7 +36,10 @@ export function startProgress(p: SplitProgress, opts: { tty: boolean; intervalMs
       cliProgress.Presets.shades_classic,
     );
     bar.start(Math.max(1, p.bytesTotal), 0, { bytes: '0 B', events: '0', rate: '0', files: '0/0' });
+    let total = Math.max(1, p.bytesTotal);
     const timer = setInterval(() => {
+      // the total is known only once the inputs are listed, after the bar started
+      if (p.bytesTotal > 0 && p.bytesTotal !== total) bar.setTotal((total = p.bytesTotal));
       bar.update(p.bytesRead, { bytes: `${humanBytes(p.bytesRead)}/${humanBytes(p.bytesTotal)}`, events: fmtInt(p.events), rate: fmtInt(rate()), files: `${p.filesFinished}/${p.filesTotal}` });
     }, 200);
     return () => {
