@@ -32,7 +32,7 @@ export async function* readLineChunks(file: string, gzip: boolean, chunkSize: nu
   });
   let source: NodeJS.ReadableStream = raw;
   if (gzip) {
-    const gunzip = zlib.createGunzip({ chunkSize: 1 << 18 });
+    const gunzip = zlib.createGunzip({ chunkSize: Math.min(1 << 20, Math.max(1 << 16, chunkSize)) });
     raw.on('error', (e) => gunzip.destroy(e));
     raw.pipe(gunzip);
     source = gunzip;
