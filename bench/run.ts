@@ -87,6 +87,14 @@ if (BIG > 0) {
 }
 fs.rmSync(outDir, { recursive: true, force: true });
 
+process.stderr.write('simdjson (1 thread, own process) …\n');
+try {
+  const sj = scenario('simdjson', gzFile, '32') as unknown as { name: string; eventsPerSecond: number; mbPerSecond: number; maxRssMB: number };
+  parsers.results.push({ ...sj, name: `${sj.name} (32 MB; peak RSS ${f(sj.maxRssMB)} MB)` });
+} catch (e) {
+  const why = (e as { signal?: string }).signal ?? 'did not load';
+  parsers.results.push({ name: 'simdjson package', status: `failed (${why}); see docs/benchmarks.md` });
+}
 const json = parsers.results.find((r) => r.name.startsWith('JSON.parse'))!;
 for (const r of parsers.results) {
   if (r.eventsPerSecond === undefined) row(`parser: ${r.name} (1 thread)`, r.status ?? 'n/a', '', '', '');
