@@ -260,3 +260,23 @@ describe('split on the real edX sample lines', () => {
     for (const r of reasons) expect(r.raw.trim() === '' || r.raw.trim().startsWith('#')).toBe(true);
   });
 });
+
+describe('split: a line far longer than any event', () => {
+  it('becomes rejects holding every byte of it, and the lines around it still count', async () => {
+    const inDir = dir('in');
+    const out = dir('out');
+    const long = `{"username": "x", "event": "${'é'.repeat(6 * 1024 * 1024)}"}`; // 12 MB of UTF-8
+    writeGz(path.join(inDir, 'long-2015-03-01.log.gz'), [rawEvent({ user: 'before' }), long, rawEvent({ user: 'after' })].join('\n') + '\n');
+    const s = await splitLogs([inDir], base(out, { chunkSize: 1 << 20 }));
+    expect(s.events).toBe(2);
+    expect(s.events + s.rejects).toBe(s.lines);
+    const rejects = gunzipLines(path.join(out, '_rejects', 'long-2015-03-01.jsonl.gz')).map((l) => JSON.parse(l));
+    expect(rejects.length).toBeGreaterThanOrEqual(1);
+    // the first piece says why; later pieces of the same cut line are rejects of their own kind
+    expect(rejects[0].reason).toMatch(/^line longer than 8 MB/);
+    const bytes = Buffer.concat(rejects.map((r) => (r.rawBase64 ? Buffer.from(r.rawBase64, 'base64') : Buffer.from(r.raw, 'utf8'))));
+    expect(bytes.equals(Buffer.from(long))).toBe(true);
+    const users = gunzipLines(path.join(out, 'A__B__C', 'tracklog-2015-03-01.json.gz')).map((l) => JSON.parse(l).username);
+    expect(users).toEqual(['before', 'after']);
+  });
+});

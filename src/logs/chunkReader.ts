@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { MAX_LINE_BYTES } from './lines.ts';
 
 /** Raised when an input cannot be read to its end (corrupt or truncated gzip, I/O error). */
 export class InputReadError extends Error {
@@ -41,10 +42,15 @@ export async function* readLineChunks(file: string, gzip: boolean, chunkSize: nu
   let pendingLen = 0;
   const take = (): Uint8Array | null => {
     const all = Buffer.concat(pending, pendingLen);
-    const cut = all.lastIndexOf(10);
+    let cut = all.lastIndexOf(10);
     if (cut < 0) {
-      pending = [all];
-      return null;
+      if (all.length <= MAX_LINE_BYTES) {
+        pending = [all];
+        return null;
+      }
+      // a line far beyond any real event: hand it on as it is (the worker rejects it, raw text
+      // kept) instead of holding ever more of it in memory
+      cut = all.length - 1;
     }
     const rest = all.subarray(cut + 1);
     pending = rest.length ? [Buffer.from(rest)] : [];

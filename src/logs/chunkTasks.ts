@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import { processLine, parseRawEvent } from '../events/line.ts';
-import { asBuffer, forEachLine } from './lines.ts';
+import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 
 /** One rejected input line: its position in the chunk, why, and its raw text. */
 export interface ChunkReject {
@@ -58,6 +58,10 @@ export function splitChunk(chunk: Uint8Array): SplitChunkResult {
   const rejects: ChunkReject[] = [];
   const initial = 64 * 1024;
   const lines = forEachLine(buf, (start, end, index) => {
+    if (end - start > MAX_LINE_BYTES) {
+      rejects.push({ line: index, reason: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`, raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
+      return;
+    }
     if (checkUtf8PerLine && !isUtf8(buf.subarray(start, end))) {
       rejects.push({ line: index, reason: 'invalid UTF-8', raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
       return;

@@ -1,3 +1,9 @@
+/**
+ * Longest input line that is parsed. A longer one is a reject (its raw text kept): no real event
+ * comes near it, and it keeps a worker's memory bounded whatever the input holds.
+ */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+
 /** Iteration over the lines of a chunk of bytes (whole lines; the last may lack its newline). */
 export function forEachLine(buf: Buffer, fn: (start: number, end: number, index: number) => void): number {
   let start = 0;

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 
+const WORKER_OLD_GENERATION_MB = 128;
+
 const WORKER_FILE = new URL('../../workers/log-worker.ts', import.meta.url).href;
 
 export function defaultWorkerCount(): number {
@@ -15,5 +17,9 @@ export function createLogPool(workers: number): Piscina {
     maxThreads: workers,
     idleTimeout: 60_000,
     concurrentTasksPerWorker: 1,
+    // A worker only ever holds a chunk (~1 MB) or a line of at most MAX_LINE_BYTES: capping its old
+    // generation keeps V8 from growing the heap with the length of the run (measured: peak RSS of a
+    // 4M-event day 1.11× that of 1M with the cap, 1.23× without, same speed).
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB },
   });
 }
