@@ -128,6 +128,8 @@ export async function splitLogs(args: string[], opts: SplitOptions, progress: Sp
   const started = performance.now();
   const inputs = await discoverInputs(args, opts.date);
   const logsDir = path.resolve(opts.logsDir);
+  const st = await fs.promises.stat(logsDir).catch(() => null);
+  if (st !== null && !st.isDirectory()) throw new Error(`the logs directory ${logsDir} exists and is not a directory`);
   await fs.promises.mkdir(logsDir, { recursive: true });
   const release = await acquireDirLock(logsDir);
   const results: InputSummary[] = [];
