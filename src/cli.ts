@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { runRephrase } from './commands/rephrase.ts';
+import { DEFAULT_MAX_ROWS, DEFAULT_MAX_WIDTH } from './commands/resultFormat.ts';
 import { runSplit } from './commands/split.ts';
 import { ConfigError, DEFAULTS } from './config.ts';
 
@@ -18,12 +19,14 @@ export function buildCli(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `
 Settings come from (lowest to highest): defaults, the config file, environment variables
-(EDX2BQ_LOGS_DIR, EDX2BQ_WORKERS, EDX2BQ_CHUNK_MB, EDX2BQ_GZIP_LEVEL), then flags.
+(EDX2BQ_LOGS_DIR, EDX2BQ_WAREHOUSE, EDX2BQ_WORKERS, EDX2BQ_CHUNK_MB, EDX2BQ_GZIP_LEVEL), then flags.
 
 Examples:
   edx2bq split data/mitx-edx-events-2014-10-14.log.gz --logs-dir TRACKING_LOGS
   edx2bq split data/ --workers 2 --json
-  zcat day.log.gz | head -1 | edx2bq rephrase`);
+  zcat day.log.gz | head -1 | edx2bq rephrase
+  edx2bq tables course-v1:MITx+6.002x+2T2014
+  edx2bq query "select count(*) from MITx__6_002x__2T2014.person_course_day" --csv`);
 
   program
     .command('split')
@@ -61,6 +64,55 @@ Each input line gives one output line: the rewritten event as JSON, or an empty 
 input line is rejected (its line number and reason go to stderr; exit code 1).`)
     .action(async () => {
       process.exitCode = await runRephrase();
+    });
+
+  program
+    .command('query')
+    .description('run SQL on the warehouse and print the result')
+    .argument('[sql]', 'the SQL (several statements allowed; the last one\'s result is printed)')
+    .option('--file <sql-file>', 'read the SQL from a file instead')
+    .option('--csv', 'print CSV (header line, RFC 4180 quoting, NULL as an empty field)')
+    .option('--json', 'print a JSON array of row objects')
+    .option('--max-rows <n>', `rows shown in the text table (default ${DEFAULT_MAX_ROWS}; --csv and --json print all)`)
+    .option('--max-width <n>', `cut text-table cells wider than this (default ${DEFAULT_MAX_WIDTH})`)
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .addHelpText('after', `
+Each course has its own schema, named after its course id: / becomes __, . and - become _
+(course-v1:MITx+6.002x+2T2014 and MITx/6.002x/2T2014 are both MITx__6_002x__2T2014).
+Cross-course tables are in the schema "courses"; what made each table is in main._edx2bq.
+
+In --json output BIGINT values are numbers when they fit a double exactly (else strings), and
+timestamps are ISO 8601 in UTC. Exit code 1 when the SQL fails (the engine's message goes to
+stderr), 2 when the warehouse cannot be opened (e.g. another process is writing to it).
+
+Examples:
+  edx2bq query "select schema_name, table_name, comment from duckdb_tables()"
+  edx2bq query "select * from MITx__6_002x__2T2014.person_course_day limit 5" --json
+  edx2bq query --file report.sql --csv > report.csv
+  edx2bq query "copy (select * from courses.person_course) to 'pc.parquet'"`)
+    .action(async (sql: string | undefined, o, cmd: Command) => {
+      // loaded on use: the DuckDB binding is not needed by the other commands
+      const { runQuery } = await import('./commands/query.ts');
+      process.exitCode = await runQuery(sql, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
+    .command('tables')
+    .description('list the warehouse tables with row counts and what made them')
+    .argument('[course]', 'only this course\'s schema: a course id in either form, or a schema name')
+    .option('--json', 'print the tables, with their full latest provenance, as JSON')
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .addHelpText('after', `
+For each table: schema, table, exact row count, and its latest write (command, step, time).
+The full history of every write (inputs, SQL, counts, duration, user) is in main._edx2bq.
+
+Examples:
+  edx2bq tables
+  edx2bq tables MITx/6.002x/2T2014
+  edx2bq tables courses --warehouse /data/edx2bq/warehouse.duckdb`)
+    .action(async (course: string | undefined, o, cmd: Command) => {
+      const { runTables } = await import('./commands/tables.ts');
+      process.exitCode = await runTables(course, { ...o, config: cmd.parent?.opts().config });
     });
 
   return program;

@@ -167,3 +167,6 @@ export class WarehouseLockedError extends Error {}
 
 /** Invalid use of the load API (bad value for a column type, schema mismatch, …). */
 export class WarehouseLoadError extends Error {}
+
+/** The engine rejected a statement (syntax, binding, runtime); the message is the engine's. */
+export class SqlError extends Error {}
