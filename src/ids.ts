@@ -32,6 +32,20 @@ function isSafeNameChar(c: number): boolean {
   );
 }
 
+/**
+ * `raw` with every character outside the ASCII set `keep` accepts replaced by `escape` + two hex
+ * digits per UTF-8 byte: one-to-one as long as `keep` rejects the escape character itself.
+ */
+export function escapeChars(raw: string, keep: (asciiCode: number) => boolean, escape: string): string {
+  let out = '';
+  for (const ch of raw) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 128 && keep(c)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += escape + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
 function fnv1a(s: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -48,16 +62,16 @@ function fnv1a(s: string): string {
  * and suffixed with a hash of the full name.
  */
 export function safePathComponent(raw: string): string {
-  let out = '';
-  for (const ch of raw) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (c < 128 && isSafeNameChar(c)) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
+  let out = escapeChars(raw, isSafeNameChar, '%');
   if (out.startsWith('.')) out = '%2E' + out.slice(1);
   if (out === '') out = '%00empty';
   if (out.length > MAX_NAME_BYTES) out = `${out.slice(0, MAX_NAME_BYTES - 9)}~${fnv1a(raw)}`;
   return out;
+}
+
+/** The file-system name of a course's outputs: its directory name, or `_unknown` for no course (''). */
+export function courseOutputName(courseId: string): string {
+  return courseId === '' ? UNKNOWN_COURSE_DIR : courseDirName(courseId);
 }
 
 /**

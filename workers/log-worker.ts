@@ -1,6 +1,6 @@
 /** Piscina worker entry point: thin wrappers that move result buffers instead of copying. */
 import { Piscina } from 'piscina';
-import { compressBlocks, parseChunk, resolveChunk, splitChunk, type CompressTask } from '../src/logs/chunkTasks.ts';
+import { compressBlocks, parseChunk, splitChunk, type CompressTask } from '../src/logs/chunkTasks.ts';
 
 function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown {
   return Piscina.move({
@@ -25,10 +25,6 @@ export function compress(task: CompressTask) {
 
 export function parse(task: { chunk: Uint8Array }) {
   return parseChunk(task.chunk);
-}
-
-export function resolve(task: { chunk: Uint8Array }) {
-  return resolveChunk(task.chunk);
 }
 
 export default split;

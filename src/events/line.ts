@@ -11,8 +11,9 @@ export type LineOutcome =
 /** Spec §1.2 steps 1–2: trim, and drop the 26-character syslog prefix of 2012 lines. */
 export function preprocessLine(raw: string): string {
   const s = raw.trim();
-  if (s.charCodeAt(0) !== 123 && s.indexOf('localhost {') >= 0 && s.indexOf('localhost {') < 27) return s.slice(26);
-  return s;
+  if (s.charCodeAt(0) === 123) return s;
+  const at = s.indexOf('localhost {');
+  return at >= 0 && at < 27 ? s.slice(26) : s;
 }
 
 function reject(reason: string): LineOutcome {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
-import { processLine, parseRawEvent } from '../events/line.ts';
+import { processLine } from '../events/line.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 
 /** One rejected input line: its position in the chunk, why, and its raw text. */
@@ -144,16 +144,6 @@ export function parseChunk(chunk: Uint8Array): { lines: number; objects: number 
     } catch {
       // counted as a non-object
     }
-  });
-  return { lines, objects };
-}
-
-/** Parse + time + course only (no rewrite): for checking where split's time goes. */
-export function resolveChunk(chunk: Uint8Array): { lines: number; objects: number } {
-  const buf = asBuffer(chunk);
-  let objects = 0;
-  const lines = forEachLine(buf, (start, end) => {
-    if (!('reason' in parseRawEvent(buf.toString('utf8', start, end)))) objects++;
   });
   return { lines, objects };
 }

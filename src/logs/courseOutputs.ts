@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Piscina } from 'piscina';
-import { courseDirName, UNKNOWN_COURSE_DIR } from '../ids.ts';
+import { courseOutputName } from '../ids.ts';
 import type { CompressResult, CompressTask } from './chunkTasks.ts';
 
 /**
@@ -24,7 +24,7 @@ interface Block {
 
 /** Part-file name of a course inside an input's parts directory. */
 export function partFileName(courseId: string): string {
-  return `${courseId === '' ? UNKNOWN_COURSE_DIR : courseDirName(courseId)}.json.gz`;
+  return `${courseOutputName(courseId)}.json.gz`;
 }
 
 /**

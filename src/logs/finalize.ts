@@ -3,17 +3,16 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { assertInside, unlinkIfExists } from '../fsutil.ts';
-import { courseDirName, UNKNOWN_COURSE_DIR } from '../ids.ts';
+import { courseOutputName } from '../ids.ts';
 import { partFileName } from './courseOutputs.ts';
-import type { InputMarker } from './markers.ts';
+import { markerCourseIds, type InputMarker } from './markers.ts';
 
 export function partsDir(logsDir: string, stem: string): string {
   return path.join(logsDir, '_parts', stem);
 }
 
 export function finalFile(logsDir: string, courseId: string, date: string): string {
-  const dir = courseId === '' ? UNKNOWN_COURSE_DIR : courseDirName(courseId);
-  return assertInside(logsDir, path.join(logsDir, dir, `tracklog-${date}.json.gz`));
+  return assertInside(logsDir, path.join(logsDir, courseOutputName(courseId), `tracklog-${date}.json.gz`));
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {
@@ -25,11 +24,6 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   }
 }
 
-function coursesOf(m: InputMarker): string[] {
-  const ids = Object.keys(m.perCourse);
-  if (m.unknown > 0) ids.push('');
-  return ids;
-}
 
 /**
  * Rebuilds `<course_dir>/tracklog-<date>.json.gz` for every course of one date from the parts of
@@ -41,7 +35,7 @@ function coursesOf(m: InputMarker): string[] {
 export async function assembleDate(logsDir: string, date: string, markers: Iterable<InputMarker>, alsoCourses: Iterable<string>): Promise<void> {
   const inputs = [...markers].filter((m) => m.date === date).sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
   const courses = new Set<string>(alsoCourses);
-  for (const m of inputs) for (const c of coursesOf(m)) courses.add(c);
+  for (const m of inputs) for (const c of markerCourseIds(m)) courses.add(c);
   const tmpDir = path.join(logsDir, '.tmp');
   await fs.promises.mkdir(tmpDir, { recursive: true });
   for (const course of [...courses].sort()) {

@@ -25,6 +25,13 @@ export interface InputMarker {
   finishedAt: string;
 }
 
+/** The courses an input had events in: its per-course keys, plus '' (unknown) when it had any. */
+export function markerCourseIds(m: InputMarker): string[] {
+  const ids = Object.keys(m.perCourse);
+  if (m.unknown > 0) ids.push('');
+  return ids;
+}
+
 export function markerDir(logsDir: string): string {
   return path.join(logsDir, 'META');
 }

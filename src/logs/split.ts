@@ -9,7 +9,7 @@ import { CourseOutputs } from './courseOutputs.ts';
 import { assembleDate, partsDir } from './finalize.ts';
 import { discoverInputs, type LogInput } from './inputs.ts';
 import { acquireDirLock } from './lock.ts';
-import { loadMarkers, markerPath, writeMarker, type InputMarker } from './markers.ts';
+import { loadMarkers, markerCourseIds, markerPath, writeMarker, type InputMarker } from './markers.ts';
 import { createLogPool } from './pool.ts';
 import { RejectWriter } from './rejectWriter.ts';
 import { Semaphore } from './semaphore.ts';
@@ -78,11 +78,6 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
   return out;
 }
 
-function courseIdsOf(m: InputMarker): string[] {
-  const ids = Object.keys(m.perCourse);
-  if (m.unknown > 0) ids.push('');
-  return ids;
-}
 
 /** Plans which inputs to do, skip or refuse (spec §1.5 REC idempotency, and stem collisions). */
 function plan(inputs: LogInput[], markers: Map<string, InputMarker>, force: boolean): { todo: LogInput[]; settled: InputSummary[] } {
@@ -327,9 +322,9 @@ async function commitInput(logsDir: string, work: string, marker: InputMarker, h
   }
   const old = markers.get(marker.stem);
   markers.set(marker.stem, marker);
-  const oldCourses = old && old.date === marker.date ? courseIdsOf(old) : [];
+  const oldCourses = old && old.date === marker.date ? markerCourseIds(old) : [];
   await assembleDate(logsDir, marker.date, markers.values(), oldCourses);
-  if (old && old.date !== marker.date) await assembleDate(logsDir, old.date, markers.values(), courseIdsOf(old));
+  if (old && old.date !== marker.date) await assembleDate(logsDir, old.date, markers.values(), markerCourseIds(old));
   await writeMarker(logsDir, marker);
   await fs.promises.rm(work, { recursive: true, force: true });
 }

@@ -8,7 +8,7 @@
  * it as well, so a hostile id is defused twice.
  */
 import { createHash } from 'node:crypto';
-import { slashCourseId } from '../ids.ts';
+import { escapeChars, slashCourseId } from '../ids.ts';
 
 /** Cross-course tables (combined person_course, the course list, reports). */
 export const SHARED_SCHEMA = 'courses';
@@ -39,12 +39,7 @@ function shortHash(s: string): string {
  */
 export function datasetName(courseId: string): string {
   const spec = slashCourseId(courseId).replace(/\//g, '__').replace(/[.-]/g, '_');
-  let out = '';
-  for (const ch of spec) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (c < 128 && isPlainChar(c)) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += '_' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
+  let out = escapeChars(spec, isPlainChar, '_');
   if (out.length > MAX_SCHEMA_CHARS) out = `${out.slice(0, MAX_SCHEMA_CHARS - 9)}_${shortHash(courseId)}`;
   return out;
 }
