@@ -97,6 +97,36 @@ const XBLOCK_I4X = '/xblock/i4x:;_;_'; // 16
 // skipped (`lastI1`). A candidate whose scan finds no further `+` (or no further required literal)
 // proves that no later candidate can match either, so the scanner stops.
 
+/** Result slots of `orgCourseAt`: module-level so the per-event path allocates nothing. */
+let ocI1 = -1;
+let ocI2 = -1;
+const OC_STOP = -1;
+const OC_NEXT = 0;
+const OC_FOUND = 1;
+
+/**
+ * The `ORG+COURSE+` part of an opaque key whose ORG starts at `p`, shared by the candidate loops
+ * below: ORG ends at the first `+` (ocI1), COURSE at the next one (ocI2), both non-empty.
+ * `lastI1` is the ORG end of the previous candidate; a candidate ending at the same `+` fails the
+ * same way. Returns OC_FOUND, OC_NEXT (try the next candidate; ocI1 is the ORG end to remember),
+ * or OC_STOP (no `+` left, so no later candidate can match either).
+ */
+function orgCourseAt(t: string, p: number, lastI1: number): number {
+  if (lastI1 >= p) {
+    ocI1 = lastI1;
+    return OC_NEXT;
+  }
+  const i1 = t.indexOf('+', p);
+  if (i1 < 0) return OC_STOP;
+  ocI1 = i1;
+  if (i1 === p) return OC_NEXT; // empty ORG
+  const i2 = t.indexOf('+', i1 + 1);
+  if (i2 < 0) return OC_STOP;
+  if (i2 === i1 + 1) return OC_NEXT; // empty COURSE
+  ocI2 = i2;
+  return OC_FOUND;
+}
+
 /** The okre3 result (A5 / A6) found by the last call of `scanXblockV1`. */
 let xblockAnyResult: string | null = null;
 
@@ -116,14 +146,12 @@ function scanXblockV1(t: string, c: number): string | null {
   let q = -2; // memo: first XBLOCK_V1 at or after the last search start (-1: none); -2: not searched
   for (; c >= 0; c = t.indexOf(CV1, c + 1)) {
     const p = c + 19;
-    if (lastI1 >= p) continue;
-    const i1 = t.indexOf('+', p);
-    if (i1 < 0) return null;
-    lastI1 = i1;
-    if (i1 === p) continue; // empty ORG
-    const i2 = t.indexOf('+', i1 + 1);
-    if (i2 < 0) return null;
-    if (i2 === i1 + 1) continue; // empty COURSE
+    const found = orgCourseAt(t, p, lastI1);
+    if (found === OC_STOP) return null;
+    lastI1 = ocI1;
+    if (found === OC_NEXT) continue;
+    const i1 = ocI1;
+    const i2 = ocI2;
     const i3 = t.indexOf('+', i2 + 1);
     if (i3 < 0) return null;
     const from = i2 + 2; // RUN is not empty
@@ -163,14 +191,12 @@ function matchCourseV1Bc(t: string): string | null {
   let lastI1 = -1;
   for (let c = t.indexOf(CV1); c >= 0; c = t.indexOf(CV1, c + 1)) {
     const p = c + 19;
-    if (lastI1 >= p) continue;
-    const i1 = t.indexOf('+', p);
-    if (i1 < 0) return null;
-    lastI1 = i1;
-    if (i1 === p) continue;
-    const i2 = t.indexOf('+', i1 + 1);
-    if (i2 < 0) return null;
-    if (i2 === i1 + 1) continue;
+    const found = orgCourseAt(t, p, lastI1);
+    if (found === OC_STOP) return null;
+    lastI1 = ocI1;
+    if (found === OC_NEXT) continue;
+    const i1 = ocI1;
+    const i2 = ocI2;
     let runEnd = t.indexOf('+', i2 + 1);
     if (runEnd < 0) runEnd = t.length;
     for (let s = t.indexOf('/', i2 + 2); s >= 0 && s + 1 < runEnd; s = t.indexOf('/', s + 1)) {
@@ -189,14 +215,12 @@ function matchCourseV1Courseware(t: string): string | null {
   let lastI1 = -1;
   for (let c = t.indexOf(CV1); c >= 0; c = t.indexOf(CV1, c + 1)) {
     const p = c + 19;
-    if (lastI1 >= p) continue;
-    const i1 = t.indexOf('+', p);
-    if (i1 < 0) return null;
-    lastI1 = i1;
-    if (i1 === p) continue;
-    const i2 = t.indexOf('+', i1 + 1);
-    if (i2 < 0) return null;
-    if (i2 === i1 + 1) continue;
+    const found = orgCourseAt(t, p, lastI1);
+    if (found === OC_STOP) return null;
+    lastI1 = ocI1;
+    if (found === OC_NEXT) continue;
+    const i1 = ocI1;
+    const i2 = ocI2;
     let runEnd = t.indexOf('+', i2 + 1);
     if (runEnd < 0) runEnd = t.length;
     for (let q = t.indexOf(COURSEWARE, i2 + 2); q >= 0 && q < runEnd; q = t.indexOf(COURSEWARE, q + 1)) {
@@ -220,14 +244,12 @@ function matchBlockV1(t: string): string | null {
   let lastI1 = -1;
   for (let c = t.indexOf(BLOCK_V1); c >= 0; c = t.indexOf(BLOCK_V1, c + 1)) {
     const p = c + 9;
-    if (lastI1 >= p) continue;
-    const i1 = t.indexOf('+', p);
-    if (i1 < 0) return null;
-    lastI1 = i1;
-    if (i1 === p) continue;
-    const i2 = t.indexOf('+', i1 + 1);
-    if (i2 < 0) return null;
-    if (i2 === i1 + 1) continue;
+    const found = orgCourseAt(t, p, lastI1);
+    if (found === OC_STOP) return null;
+    lastI1 = ocI1;
+    if (found === OC_NEXT) continue;
+    const i1 = ocI1;
+    const i2 = ocI2;
     const i3 = t.indexOf('+', i2 + 1);
     if (i3 < 0) return null;
     if (i3 === i2 + 1 || !t.startsWith('+type@', i3)) continue;
