@@ -13,7 +13,7 @@ export function preprocessLine(raw: string): string {
   const s = raw.trim();
   if (s.charCodeAt(0) === 123) return s;
   const at = s.indexOf('localhost {');
-  return at >= 0 && at < 27 ? s.slice(26) : s;
+  return at >= 0 && at + 11 <= 27 ? s.slice(26) : s; // the whole text within the first 27 characters
 }
 
 function reject(reason: string): LineOutcome {
