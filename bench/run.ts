@@ -28,6 +28,13 @@ async function ensureDay(events: number, learners: number): Promise<string> {
 
 interface ScenarioResult {
   seconds: number;
+  /** person-day scenarios: the warehouse load after the pass. */
+  loadSeconds?: number;
+  rowsLoaded?: number;
+  computeSeconds?: number;
+  appendSeconds?: number;
+  derivedSeconds?: number;
+  factsSeconds?: number;
   lines: number;
   events: number;
   rejects: number;
@@ -62,6 +69,10 @@ process.stderr.write('split, all cores …\n');
 const split = scenario('split', inputDir, String(CORES), String(CHUNK_MB), outDir);
 process.stderr.write('split, 1 worker …\n');
 const split1 = scenario('split', inputDir, '1', String(CHUNK_MB), outDir);
+process.stderr.write('person-day --no-split (aggregates only) …\n');
+const aggOnly = scenario('persondayNoSplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
+process.stderr.write('person-day (split + aggregates in one pass) …\n');
+const splitAgg = scenario('persondaySplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
 process.stderr.write('parsers (1 thread) …\n');
 const parsers = scenario('parsers', gzFile, '128') as unknown as { mb: number; lines: number; results: Array<{ name: string; eventsPerSecond?: number; mbPerSecond?: number; status?: string }>; scannerMismatches: number };
 
@@ -75,6 +86,16 @@ row('floor: gunzip + JSON.parse, all cores', `${f(floorRate)} ev/s`, '1.00× (re
 row(`split, ${CORES} workers`, `${f(splitRate)} ev/s, ${f(uncompressedMB / split.seconds, 1)} MB/s of log text`, `${(splitRate / floorRate).toFixed(2)}× floor`, '≥ 0.50×', `${f(split.maxRssMB)} MB`);
 row('split, 1 worker', `${f(split1Rate)} ev/s`, `${(splitRate / split1Rate).toFixed(2)}× scaling (all / 1)`, '≥ 1.70×', `${f(split1.maxRssMB)} MB`);
 
+const aggRate = aggOnly.events / aggOnly.seconds;
+row('person-day --no-split: the pass (aggregates only)', `${f(aggRate)} ev/s; main-thread facts merge ${f(aggOnly.factsSeconds ?? 0, 2)} s`, `${(aggRate / floorRate).toFixed(2)}× floor`, '≥ 1.00×', `${f(aggOnly.maxRssMB)} MB`);
+row('person-day: split + aggregates in one pass', `${f(splitAgg.events / splitAgg.seconds)} ev/s (${splitAgg.seconds.toFixed(1)} s vs split ${split.seconds.toFixed(1)} s)`, `${(splitAgg.seconds / split.seconds).toFixed(2)}× split's time`, '≤ 1.15×', `${f(splitAgg.maxRssMB)} MB`);
+const loadShare = aggOnly.loadSeconds! / (aggOnly.seconds + aggOnly.loadSeconds!);
+row(
+  'person-day: load into DuckDB (after the --no-split pass)',
+  `${f(aggOnly.rowsLoaded!)} rows in ${aggOnly.loadSeconds!.toFixed(2)} s = ${f(aggOnly.rowsLoaded! / aggOnly.loadSeconds!)} rows/s (rows computed ${aggOnly.computeSeconds!.toFixed(2)} s, appended ${aggOnly.appendSeconds!.toFixed(2)} s = ${f(aggOnly.rowsLoaded! / aggOnly.appendSeconds!)} rows/s, derived SQL ${aggOnly.derivedSeconds!.toFixed(2)} s)`,
+  `${(loadShare * 100).toFixed(0)}% of pass + load`, '', '',
+);
+
 let bigNote = '';
 if (BIG > 0) {
   const big = await ensureDay(BIG, 200_000);
@@ -83,7 +104,10 @@ if (BIG > 0) {
   const splitBig = scenario('split', bigInput, String(CORES), String(CHUNK_MB), outDir);
   const growth = splitBig.maxRssMB / split.maxRssMB;
   row(`split, ${f(BIG)} events, ${CORES} workers`, `${f(splitBig.events / splitBig.seconds)} ev/s`, `${growth.toFixed(2)}× the RSS of ${f(EVENTS)} events`, '≤ 1.20×, < 1 GB', `${f(splitBig.maxRssMB)} MB`);
-  bigNote = `big day: ${f(splitBig.events)} events, ${splitBig.seconds.toFixed(1)} s`;
+  process.stderr.write(`person-day (split + aggregates + load) of the ${f(BIG)}-event day …\n`);
+  const pdBig = scenario('persondaySplit', bigInput, String(CORES), String(CHUNK_MB), outDir);
+  row(`person-day, ${f(BIG)} events / 200k learners (split + aggregates + load)`, `${(pdBig.seconds + pdBig.loadSeconds!).toFixed(1)} s, ${f(pdBig.rowsLoaded!)} rows`, `${(pdBig.maxRssMB / 1024).toFixed(2)} GB peak`, '< 2 GB', `${f(pdBig.maxRssMB)} MB`);
+  bigNote = `big day: ${f(splitBig.events)} events, split ${splitBig.seconds.toFixed(1)} s, person-day ${pdBig.seconds.toFixed(1)} s + load ${pdBig.loadSeconds!.toFixed(1)} s`;
 }
 fs.rmSync(outDir, { recursive: true, force: true });
 
@@ -109,4 +133,4 @@ console.log(`parser comparison on ${f(parsers.mb, 1)} MB / ${f(parsers.lines)} l
 console.log(line(rows[0]!));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows.slice(1)) console.log(line(r));
-fs.writeFileSync(path.join(DATA, 'bench-results.json'), JSON.stringify({ when: new Date().toISOString(), floor, split, split1, parsers }, null, 2));
+fs.writeFileSync(path.join(DATA, 'bench-results.json'), JSON.stringify({ when: new Date().toISOString(), floor, split, split1, aggOnly, splitAgg, parsers }, null, 2));

@@ -2,6 +2,8 @@
  * One benchmark scenario, run in its own process so its peak RSS is its own:
  *   node bench/scenario.ts floor   <input dir> <workers> <chunkMB>
  *   node bench/scenario.ts split   <input dir> <workers> <chunkMB> <logs dir>
+ *   node bench/scenario.ts persondayNoSplit <input dir> <workers> <chunkMB> <logs dir>   (the pass + the load)
+ *   node bench/scenario.ts persondaySplit   <input dir> <workers> <chunkMB> <logs dir>
  *   node bench/scenario.ts parsers <input file> <MB of lines>
  *   node bench/scenario.ts simdjson <input file> <MB of lines>
  * Prints one JSON object on stdout.
@@ -15,6 +17,8 @@ import { discoverInputs } from '../src/logs/inputs.ts';
 import { createLogPool } from '../src/logs/pool.ts';
 import { Semaphore } from '../src/logs/semaphore.ts';
 import { splitLogs } from '../src/logs/split.ts';
+import { loadFacts } from '../src/aggregate/loadFacts.ts';
+import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
 import { forEachLine } from '../src/logs/lines.ts';
 import { scanFields } from './fieldScanner.ts';
 
@@ -64,6 +68,22 @@ async function split(dir: string, workers: number, chunkMB: number, logsDir: str
   };
   walk(logsDir);
   return { seconds: s.seconds, lines: s.lines, events: s.events, rejects: s.rejects, bytesIn: s.bytesIn, textBytes: s.textBytes, bytesOut, maxRssMB: maxRssMB() };
+}
+
+/** person-day: the one pass (with or without the log files), then the warehouse load, timed apart. */
+async function personDay(dir: string, workers: number, chunkMB: number, logsDir: string, writeLogs: boolean) {
+  await fs.promises.rm(logsDir, { recursive: true, force: true });
+  const s = await splitLogs([dir], { logsDir, workers, chunkSize: chunkMB * 1024 * 1024, gzipLevel: 1, force: true, writeLogs, collectFacts: true });
+  const whFile = path.join(logsDir, 'bench.duckdb');
+  const t0 = performance.now();
+  const wh = await openDuckDBWarehouse(whFile);
+  const load = await loadFacts({ logsDir, warehouse: wh, command: 'bench' });
+  await wh.close();
+  const loadSeconds = (performance.now() - t0) / 1000;
+  return {
+    seconds: s.seconds, lines: s.lines, events: s.events, rejects: s.rejects, bytesIn: s.bytesIn, textBytes: s.textBytes, bytesOut: 0,
+    factsSeconds: s.factsSeconds, loadSeconds, rowsLoaded: load.rowsLoaded, computeSeconds: load.computeSeconds, appendSeconds: load.loadSeconds, derivedSeconds: load.derivedSeconds, maxRssMB: maxRssMB(),
+  };
 }
 
 /** Single-thread comparison of parsing strategies on the same lines. */
@@ -143,6 +163,8 @@ const [name, ...args] = process.argv.slice(2);
 let out: unknown;
 if (name === 'floor') out = await floor(args[0]!, Number(args[1]), Number(args[2]));
 else if (name === 'split') out = await split(args[0]!, Number(args[1]), Number(args[2]), args[3]!);
+else if (name === 'persondayNoSplit') out = await personDay(args[0]!, Number(args[1]), Number(args[2]), args[3]!, false);
+else if (name === 'persondaySplit') out = await personDay(args[0]!, Number(args[1]), Number(args[2]), args[3]!, true);
 else if (name === 'parsers') out = await parsers(args[0]!, Number(args[1]));
 else if (name === 'simdjson') out = await simdjsonScenario(args[0]!, Number(args[1]));
 else throw new Error(`unknown scenario ${name}`);

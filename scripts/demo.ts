@@ -1,6 +1,7 @@
 /**
- * `npm run demo`: generates a small sample of tracking logs and runs `split` on it, showing
- * what a user gets. Grows with the project (warehouse, dump, person_course come next).
+ * `npm run demo`: generates a small sample of tracking logs and runs `person-day` on it (the
+ * split by course and the per-learner tables in one pass, loaded into a DuckDB warehouse),
+ * showing what a user gets. Grows with the project (dump, person_course come next).
  *   DEMO_DIR  where to put it (default ./demo-data)
  */
 import fs from 'node:fs';
@@ -10,11 +11,17 @@ import { formatSummary } from '../src/commands/split.ts';
 import { defaultWorkerCount } from '../src/logs/pool.ts';
 import { startProgress } from '../src/logs/progress.ts';
 import { newProgress, splitLogs } from '../src/logs/split.ts';
+import { formatLoad } from '../src/commands/personDay.ts';
+import { formatTable } from '../src/commands/resultFormat.ts';
+import { loadFacts } from '../src/aggregate/loadFacts.ts';
+import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
+import { courseSchema } from '../src/warehouse/naming.ts';
 import { gunzipSync } from 'node:zlib';
 
 const root = path.resolve(process.env.DEMO_DIR ?? 'demo-data');
 const raw = path.join(root, 'raw-logs');
 const logsDir = path.join(root, 'TRACKING_LOGS');
+const warehouse = path.join(root, 'warehouse.duckdb');
 fs.rmSync(root, { recursive: true, force: true });
 
 console.log(`1. generating sample tracking logs in ${raw} …`);
@@ -22,12 +29,16 @@ const truth = await generateLogs({ out: raw, courses: 6, learners: 2000, days: 3
 const files = Object.entries(truth.files);
 console.log(`   ${files.length} daily files, ${files.reduce((a, [, f]) => a + f.lines, 0).toLocaleString('en-US')} lines (${files.reduce((a, [, f]) => a + f.rejects, 0)} deliberately malformed)\n`);
 
-console.log(`2. edx2bq split ${path.relative(process.cwd(), raw)} --logs-dir ${path.relative(process.cwd(), logsDir)}`);
+const rel = (p: string) => path.relative(process.cwd(), p);
+console.log(`2. edx2bq person-day ${rel(raw)} --logs-dir ${rel(logsDir)} --warehouse ${rel(warehouse)}`);
 const progress = newProgress();
 const stop = startProgress(progress, { tty: Boolean(process.stderr.isTTY) && !process.env.CI, intervalMs: 2000 });
-const summary = await splitLogs([raw], { logsDir, workers: defaultWorkerCount(), chunkSize: 1 << 20, gzipLevel: 1, force: false }, progress);
+const summary = await splitLogs([raw], { logsDir, workers: defaultWorkerCount(), chunkSize: 1 << 20, gzipLevel: 1, force: false, collectFacts: true }, progress);
 stop();
 console.log(formatSummary(summary));
+const wh = await openDuckDBWarehouse(warehouse);
+const load = await loadFacts({ logsDir, warehouse: wh, command: 'person-day' });
+console.log(formatLoad(load, warehouse));
 
 const expected = files.reduce((a, [, f]) => a + f.events, 0);
 console.log(`\n   generator truth: ${expected.toLocaleString('en-US')} events → split wrote ${summary.events.toLocaleString('en-US')} ${expected === summary.events ? '(equal)' : '(DIFFERENT!)'}`);
@@ -35,5 +46,12 @@ const someCourse = fs.readdirSync(logsDir).find((d) => !d.startsWith('_') && d !
 const someFile = path.join(logsDir, someCourse, fs.readdirSync(path.join(logsDir, someCourse))[0]!);
 const first = gunzipSync(fs.readFileSync(someFile)).toString('utf8').split('\n')[0]!;
 console.log(`\n3. one rewritten event from ${path.relative(process.cwd(), someFile)}:\n${JSON.stringify(JSON.parse(first), null, 2).split('\n').slice(0, 40).join('\n')}`);
+const busiest = Object.entries(summary.perCourse).sort((a, b) => b[1] - a[1])[0]![0];
+const pcdaySql = `SELECT username, date, nevents, nvideo, nproblem_check, nforum, first_event, last_event, round(avg_dt, 1) AS avg_dt, n_dt FROM ${courseSchema(busiest)}.person_course_day ORDER BY nevents DESC LIMIT 5`;
+console.log(`\n4. edx2bq query "${pcdaySql}"`);
+const top = await wh.query(pcdaySql);
+process.stdout.write(formatTable(top.columns, top.rows, { maxWidth: 30 }));
+await wh.close();
 console.log(`\nFiles: ${logsDir}/<course>/tracklog-YYYY-MM-DD.json.gz, rejects in ${logsDir}/_rejects/, markers in ${logsDir}/META/`);
+console.log(`Warehouse: ${warehouse} (try: npx edx2bq tables --warehouse ${rel(warehouse)})`);
 if (expected !== summary.events) process.exitCode = 1;

@@ -57,6 +57,48 @@ readable (e.g. a corrupt gzip): what could be read is kept, and the next run tri
     });
 
   program
+    .command('person-day')
+    .description('split the logs (as needed) and load person_course_day and the other per-learner tables into the warehouse')
+    .argument('[inputs...]', 'log files or directories (none: just load what earlier runs left in the logs directory)')
+    .option('--course <id>', 'only load this course (either id form); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--no-split', 'compute the tables without writing per-course log files (faster)')
+    .option('--logs-dir <dir>', `logs directory: split output and each input's facts (default ${DEFAULTS.logsDir})`)
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .option('--workers <n>', `worker threads (default: every core, ${DEFAULTS.workers} here)`, positiveInt)
+    .option('--chunk-mb <mb>', `uncompressed MB of whole lines per task (default ${DEFAULTS.chunkSizeMB})`)
+    .option('--gzip-level <0-9>', `gzip level of the split logs (default ${DEFAULTS.gzipLevel})`)
+    .option('--force', 'redo inputs that were already processed')
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress bar or progress lines')
+    .addHelpText('after', `
+One pass over the logs: while they are split by course, the workers also keep, per course, every
+learner's base events (time + counters), IP counts, video events and the forum, problem_check,
+show_answer, enrollment and transcript events: each input's "facts", in
+<logs-dir>/_parts/<input>/facts.v8. Then every date touched by a new or changed input is
+recomputed from all inputs holding events of that date (prod + edge logs merge exactly) and
+replaced in the course's schema of the warehouse:
+
+  person_course_day           one row per learner per UTC date (spec §5, REC semantics)
+  pcday_ip_counts             events per learner, date and IP
+  pcday_trlang_counts         transcript languages per learner and date
+  video_stats_day             per learner, video and date: highest position, play/pause/stop counts
+  forum_events, problem_check, show_answer, enrollment_events, person_enrollment_verified
+  pcday_intraday, transcript_events   (the per-date inputs of the tables above)
+
+Re-running loads nothing twice: a date that is loaded again replaces its rows. Inputs already
+processed are skipped (same size and mtime); --force redoes them. With --no-split the inputs'
+log files are not written (a later \`split\` of the same inputs writes them).
+
+Examples:
+  edx2bq person-day data/logs/
+  edx2bq person-day data/logs/ --no-split --course course-v1:MITx+6.002x+2T2014
+  edx2bq query "select * from MITx__6_002x__2T2014.person_course_day limit 5"`)
+    .action(async (inputs: string[], o, cmd: Command) => {
+      const { runPersonDay } = await import('./commands/personDay.ts');
+      process.exitCode = await runPersonDay(inputs, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
     .command('rephrase')
     .description('rewrite raw tracking-log lines from stdin to stdout, line for line (for checking single events)')
     .addHelpText('after', `

@@ -1,6 +1,6 @@
 /** Piscina worker entry point: thin wrappers that move result buffers instead of copying. */
 import { Piscina } from 'piscina';
-import { compressBlocks, parseChunk, splitChunk, type CompressTask } from '../src/logs/chunkTasks.ts';
+import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask } from '../src/logs/chunkTasks.ts';
 
 function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown {
   return Piscina.move({
@@ -13,14 +13,19 @@ function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown 
   } as never);
 }
 
-export function split(task: { chunk: Uint8Array }) {
-  const r = splitChunk(task.chunk);
+export function split(task: { chunk: Uint8Array; facts?: boolean }) {
+  const r = splitChunk(task.chunk, task.facts === true);
   return moveWith(r, r.data.buffer);
 }
 
 export function compress(task: CompressTask) {
   const r = compressBlocks(task);
   return moveWith(r, r.data.buffer);
+}
+
+/** `--no-split`: counts, rejects and facts only (the facts' typed arrays are cloned; they are small). */
+export function aggregate(task: { chunk: Uint8Array }) {
+  return aggregateChunk(task.chunk);
 }
 
 export function parse(task: { chunk: Uint8Array }) {

@@ -243,6 +243,8 @@ export class DayGen {
   private syslog = 0;
   private readonly perCourse: Int32Array;
   private readonly base: Int32Array;
+  private readonly named: Int32Array;
+  private readonly activeLearners: Set<string>[];
   private readonly kindCounts = new Int32Array(NK);
   private readonly formCounts = new Int32Array(TIME_FORM_NAMES.length);
   private readonly malformedCounts = new Int32Array(MALFORMED_KINDS.length);
@@ -260,6 +262,8 @@ export class DayGen {
     this.nCourses = input.world.courses.length;
     this.perCourse = new Int32Array(this.nCourses);
     this.base = new Int32Array(this.nCourses);
+    this.named = new Int32Array(this.nCourses);
+    this.activeLearners = Array.from({ length: this.nCourses }, () => new Set<string>());
     this.threadCounter = (input.dayIndex + 1) * 1_000_000;
   }
 
@@ -435,9 +439,13 @@ export class DayGen {
   private truth(): FileTruth {
     const perCourse: Record<string, number> = {};
     const baseEvents: Record<string, number> = {};
+    const namedEvents: Record<string, number> = {};
+    const learnerDays: Record<string, number> = {};
     this.world.courses.forEach((c, i) => {
       perCourse[c.slashId] = this.perCourse[i]!;
       baseEvents[c.slashId] = this.base[i]!;
+      namedEvents[c.slashId] = this.named[i]!;
+      learnerDays[c.slashId] = this.activeLearners[i]!.size;
     });
     const malformed: Record<string, number> = {};
     let rejects = 0;
@@ -460,6 +468,8 @@ export class DayGen {
       unknown: this.unknown,
       perCourse,
       baseEvents,
+      namedEvents,
+      learnerDays,
       guessed: this.guessed,
       anonymous: this.anonymous,
       syslogLines: this.syslog,
@@ -525,7 +535,13 @@ export class DayGen {
     if (anon) this.anonymous++;
     if (course >= 0) {
       this.perCourse[course]!++;
-      if (!anon && et.indexOf('/xblock/') < 0) this.base[course]!++;
+      if (!anon) {
+        this.named[course]!++;
+        if (et.indexOf('/xblock/') < 0) {
+          this.base[course]!++;
+          this.activeLearners[course]!.add(this.s.L.username);
+        }
+      }
       if (guessed) this.guessed++;
     } else {
       this.unknown++;

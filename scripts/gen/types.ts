@@ -42,6 +42,10 @@ export interface FileTruth {
   perCourse: Record<string, number>;
   /** Per course: valid events with username != "" and event_type not containing "/xblock/" (spec §5.1). */
   baseEvents: Record<string, number>;
+  /** Per course: valid events with username != "" (all event types: the rows of pcday_ip_counts sum to this, spec §9.1). */
+  namedEvents: Record<string, number>;
+  /** Per course: learners with at least one base event on this file's date (all of a file's events are on its date). */
+  learnerDays: Record<string, number>;
   /** Valid events whose course had to be guessed (context.course_id empty, missing or null). */
   guessed: number;
   /** Valid events with username "". */

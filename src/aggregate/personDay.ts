@@ -45,7 +45,8 @@ interface DayAcc {
  * time of the last event before these ones (from days already loaded), so a day computed on its
  * own equals the same day computed together with its predecessors.
  */
-export function computePersonDay(courseId: string, users: readonly string[], ev: BaseEventColumns, previousLastUs?: ReadonlyMap<number, number>): PersonDayRow[] {
+export function computePersonDay(courseId: string, users: readonly string[], ev: BaseEventColumns, previousLastUs?: ReadonlyMap<number, number>, options: { resetAtMidnight?: boolean } = {}): PersonDayRow[] {
+  const reset = options.resetAtMidnight === true;
   const n = ev.user.length;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -65,6 +66,8 @@ export function computePersonDay(courseId: string, users: readonly string[], ev:
       prevTime = previousLastUs?.get(u) ?? NaN;
     }
     const dayNo = Math.floor(t / MICROS_PER_DAY);
+    // intra-day statistics only: the gap from the previous day is added in SQL (loadFacts.ts)
+    if (reset && !Number.isNaN(prevTime) && Math.floor(prevTime / MICROS_PER_DAY) !== dayNo) prevTime = NaN;
     const key = `${u}|${dayNo}`;
     let acc = days.get(key);
     if (acc === undefined) {

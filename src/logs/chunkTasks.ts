@@ -1,6 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
-import { processLine } from '../events/line.ts';
+import { addEventFacts, coreOfRow, FactsByCourse, needsRow, type CourseFacts } from '../aggregate/facts.ts';
+import { resolveCourseId } from '../events/courseId.ts';
+import { scanCore } from '../events/fastCore.ts';
+import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
+import { parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 
 /** One rejected input line: its position in the chunk, why, and its raw text. */
@@ -25,6 +29,8 @@ export interface SplitChunkResult {
   offsets: number[];
   data: Uint8Array;
   rejects: ChunkReject[];
+  /** Per-course facts for the aggregates (when asked for); the unknown bucket has none. */
+  facts?: CourseFacts[];
 }
 
 /** A growable byte buffer for one course's output lines. */
@@ -51,7 +57,8 @@ class LineSink {
 const encoder = new TextEncoder();
 
 /** Rewrites every line of a chunk and groups the output by course, in input order. */
-export function splitChunk(chunk: Uint8Array): SplitChunkResult {
+export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkResult {
+  const facts = collectFacts ? new FactsByCourse() : null;
   const buf = asBuffer(chunk);
   const checkUtf8PerLine = !isUtf8(buf);
   const byCourse = new Map<string, LineSink>();
@@ -77,6 +84,7 @@ export function splitChunk(chunk: Uint8Array): SplitChunkResult {
       }
       text = JSON.stringify(out.row);
       key = out.courseId ?? '';
+      if (facts !== null && key !== '') addRowFacts(facts, out);
     } catch (e) {
       // a bug must not lose the line: it becomes a reject that says so
       rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw });
@@ -99,7 +107,83 @@ export function splitChunk(chunk: Uint8Array): SplitChunkResult {
   const data = Buffer.allocUnsafeSlow(total);
   let i = 0;
   for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
-  return { lines, courses, counts, offsets, data, rejects };
+  return { lines, courses, counts, offsets, data, rejects, ...(facts ? { facts: facts.build() } : {}) };
+}
+
+function addRowFacts(facts: FactsByCourse, out: Extract<LineOutcome, { ok: true }>): void {
+  const core = coreOfRow(out.row);
+  addEventFacts(facts.get(out.courseId!), core, out.timeMicros, needsRow(core.eventType, core.eventSource) ? out.row : null);
+}
+
+/** What the aggregate-only task returns: counts, rejects and facts; no log bytes. */
+export interface AggregateChunkResult {
+  lines: number;
+  courses: string[];
+  counts: number[];
+  rejects: ChunkReject[];
+  facts: CourseFacts[];
+  /** Lines that took the full parse + rewrite (rare events, or lines the scanner could not vouch for). */
+  slowLines: number;
+}
+
+/**
+ * `--no-split`: the facts of every line without writing logs. Lines whose facts need only the
+ * core fields are read by the validating scanner (src/events/fastCore.ts) without building the
+ * event; everything else — events the compact tables read, and any line the scanner cannot
+ * vouch for — takes exactly the path of `splitChunk`, so both give the same facts and rejects.
+ */
+export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
+  const buf = asBuffer(chunk);
+  const checkUtf8PerLine = !isUtf8(buf);
+  const facts = new FactsByCourse();
+  const counts = new Map<string, number>();
+  const rejects: ChunkReject[] = [];
+  let slowLines = 0;
+  const count = (course: string) => counts.set(course, (counts.get(course) ?? 0) + 1);
+  const lines = forEachLine(buf, (start, end, index) => {
+    if (end - start > MAX_LINE_BYTES) {
+      rejects.push({ line: index, reason: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`, raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
+      return;
+    }
+    if (checkUtf8PerLine && !isUtf8(buf.subarray(start, end))) {
+      rejects.push({ line: index, reason: 'invalid UTF-8', raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
+      return;
+    }
+    const raw = buf.toString('utf8', start, end);
+    try {
+      if (fastLine(raw, facts, count)) return;
+      slowLines++;
+      const out = processLine(raw);
+      if (!out.ok) {
+        rejects.push({ line: index, reason: out.reason, raw });
+        return;
+      }
+      const key = out.courseId ?? '';
+      count(key);
+      if (key !== '') addRowFacts(facts, out);
+    } catch (e) {
+      rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw });
+    }
+  });
+  const courses = [...counts.keys()];
+  return { lines, courses, counts: courses.map((c) => counts.get(c)!), rejects, facts: facts.build(), slowLines };
+}
+
+/** The scanner path; false when the line must take the full path. */
+function fastLine(raw: string, facts: FactsByCourse, count: (course: string) => void): boolean {
+  const s = preprocessLine(raw);
+  if (s.charCodeAt(0) !== 123) return false;
+  const f = scanCore(s);
+  if (f === null || typeof f.time !== 'string') return false;
+  const timeUs = parseTimeMicros(f.time);
+  if (Number.isNaN(timeUs) || needsRow(f.event_type, f.event_source)) return false;
+  const course = resolveCourseId({
+    course_id: f.course_id, event_source: f.event_source, page: f.page, event_type: f.event_type,
+    ...(f.context_course_id !== undefined ? { context: { course_id: f.context_course_id } } : {}),
+  } as never).courseId;
+  count(course ?? '');
+  if (course !== null) addEventFacts(facts.get(course), { username: f.username, eventType: f.event_type, eventSource: f.event_source, ip: f.ip }, timeUs, null);
+  return true;
 }
 
 /** A batch of independent blocks to gzip: block i is data[offsets[i] .. offsets[i+1]]. */

@@ -22,7 +22,26 @@ export interface InputMarker {
   unknown: number;
   /** Events per slash-form course id (the unknown bucket is `unknown`, not listed here). */
   perCourse: Record<string, number>;
+  /** What the input's parts hold; absent in markers of the first version: log files only. */
+  outputs?: InputOutputs;
+  /** With facts: per course, the UTC dates its facts have events on (what a load must refresh). */
+  factDates?: Record<string, string[]>;
   finishedAt: string;
+}
+
+export interface InputOutputs {
+  /** Per-course log files (`split`). */
+  logs: boolean;
+  /** The aggregates' facts (`person-day`). */
+  facts: boolean;
+}
+
+export function markerOutputs(m: InputMarker): InputOutputs {
+  return m.outputs ?? { logs: true, facts: false };
+}
+
+export function hasLogs(m: InputMarker): boolean {
+  return markerOutputs(m).logs;
 }
 
 /** The courses an input had events in: its per-course keys, plus '' (unknown) when it had any. */

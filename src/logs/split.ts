@@ -3,13 +3,15 @@ import path from 'node:path';
 import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { unlinkIfExists } from '../fsutil.ts';
-import type { SplitChunkResult } from './chunkTasks.ts';
+import { FactsByCourse } from '../aggregate/facts.ts';
+import { factDates, writeFactsFile, FACTS_FILE } from '../aggregate/factsFile.ts';
+import type { AggregateChunkResult, SplitChunkResult } from './chunkTasks.ts';
 import { InputReadError, readLineChunks, type ReadProgress } from './chunkReader.ts';
 import { CourseOutputs } from './courseOutputs.ts';
 import { assembleDate, partsDir } from './finalize.ts';
 import { discoverInputs, type LogInput } from './inputs.ts';
 import { acquireDirLock } from './lock.ts';
-import { loadMarkers, markerCourseIds, markerPath, writeMarker, type InputMarker } from './markers.ts';
+import { hasLogs, loadMarkers, markerCourseIds, markerOutputs, markerPath, writeMarker, type InputMarker, type InputOutputs } from './markers.ts';
 import { createLogPool } from './pool.ts';
 import { RejectWriter } from './rejectWriter.ts';
 import { Semaphore } from './semaphore.ts';
@@ -23,6 +25,10 @@ export interface SplitOptions {
   force: boolean;
   /** Date for inputs whose base name has none. */
   date?: string;
+  /** Write the per-course log files (default true; false is `--no-split`). */
+  writeLogs?: boolean;
+  /** Keep each input's facts for the aggregates (`_parts/<stem>/facts.v8`). */
+  collectFacts?: boolean;
 }
 
 export type InputStatus = 'done' | 'skipped' | 'partial' | 'failed';
@@ -55,6 +61,8 @@ export interface SplitSummary {
   textBytes: number;
   seconds: number;
   eventsPerSecond: number;
+  /** Main-thread seconds spent merging and writing the aggregates' facts (0 without them). */
+  factsSeconds: number;
   inputs: InputSummary[];
 }
 
@@ -66,10 +74,12 @@ export interface SplitProgress extends ReadProgress {
   lines: number;
   events: number;
   rejects: number;
+  /** Main-thread milliseconds spent merging the workers' facts and writing them. */
+  factsMs: number;
 }
 
 export function newProgress(): SplitProgress {
-  return { bytesRead: 0, textBytes: 0, bytesTotal: 0, filesTotal: 0, filesFinished: 0, lines: 0, events: 0, rejects: 0 };
+  return { bytesRead: 0, textBytes: 0, bytesTotal: 0, filesTotal: 0, filesFinished: 0, lines: 0, events: 0, rejects: 0, factsMs: 0 };
 }
 
 function sortedRecord(m: Map<string, number>): Record<string, number> {
@@ -79,9 +89,14 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
 }
 
 
+interface PlannedInput {
+  input: LogInput;
+  outputs: InputOutputs;
+}
+
 /** Plans which inputs to do, skip or refuse (spec §1.5 REC idempotency, and stem collisions). */
-function plan(inputs: LogInput[], markers: Map<string, InputMarker>, force: boolean): { todo: LogInput[]; settled: InputSummary[] } {
-  const todo: LogInput[] = [];
+function plan(inputs: LogInput[], markers: Map<string, InputMarker>, force: boolean, want: InputOutputs): { todo: PlannedInput[]; settled: InputSummary[] } {
+  const todo: PlannedInput[] = [];
   const settled: InputSummary[] = [];
   const stems = new Map<string, string>();
   const none = { lines: 0, events: 0, rejects: 0, unknown: 0, perCourse: {} };
@@ -103,11 +118,13 @@ function plan(inputs: LogInput[], markers: Map<string, InputMarker>, force: bool
       settled.push({ ...base, ...none, status: 'failed', error: `an input with the same name stem from ${m.input} was already split into this directory; rename one, or pass --force to replace it` });
       continue;
     }
-    if (!force && unchanged && m.status === 'done') {
+    const had = m !== undefined ? markerOutputs(m) : { logs: false, facts: false };
+    if (!force && unchanged && m.status === 'done' && (had.logs || !want.logs) && (had.facts || !want.facts)) {
       settled.push({ ...base, status: 'skipped', lines: m.lines, events: m.events, rejects: m.rejects, unknown: m.unknown, perCourse: m.perCourse });
       continue;
     }
-    todo.push(input);
+    // redone inputs keep every kind of output they had, so no other command's outputs go stale
+    todo.push({ input, outputs: { logs: want.logs || had.logs, facts: want.facts || had.facts } });
   }
   return { todo, settled };
 }
@@ -134,17 +151,18 @@ export async function splitLogs(args: string[], opts: SplitOptions, progress: Sp
     await fs.promises.rm(tmpRoot, { recursive: true, force: true });
     await fs.promises.mkdir(tmpRoot, { recursive: true });
     const markers = await loadMarkers(logsDir);
-    const { todo, settled } = plan(inputs, markers, opts.force);
+    const want = { logs: opts.writeLogs !== false, facts: opts.collectFacts === true };
+    const { todo, settled } = plan(inputs, markers, opts.force, want);
     results.push(...settled);
     progress.filesTotal = todo.length;
-    progress.bytesTotal = todo.reduce((a, i) => a + i.size, 0);
+    progress.bytesTotal = todo.reduce((a, t) => a + t.input.size, 0);
     if (todo.length > 0) {
       pool = createLogPool(opts.workers);
       const slots = new Semaphore(opts.workers * 3);
       let commits: Promise<void> = Promise.resolve();
       const pending: Array<Promise<InputSummary>> = [];
-      for (const input of todo) {
-        const { readDone, finished } = startInput(input, { logsDir, opts, pool, slots, progress, markers, commit: (fn) => (commits = commits.then(fn)) });
+      for (const { input, outputs } of todo) {
+        const { readDone, finished } = startInput(input, outputs, { logsDir, opts, pool, slots, progress, markers, commit: (fn) => (commits = commits.then(fn)) });
         pending.push(finished);
         await readDone; // read inputs one after another; their chunks overlap in the pool
       }
@@ -158,10 +176,10 @@ export async function splitLogs(args: string[], opts: SplitOptions, progress: Sp
   }
   const order = new Map(inputs.map((i, k) => [i.path, k]));
   results.sort((a, b) => (order.get(a.input) ?? 0) - (order.get(b.input) ?? 0));
-  return summarize(logsDir, opts.workers, results, progress.bytesRead, progress.textBytes, (performance.now() - started) / 1000);
+  return { ...summarize(logsDir, opts.workers, results, progress.bytesRead, progress.textBytes, (performance.now() - started) / 1000), factsSeconds: progress.factsMs / 1000 };
 }
 
-function summarize(logsDir: string, workers: number, inputs: InputSummary[], bytesIn: number, textBytes: number, seconds: number): SplitSummary {
+function summarize(logsDir: string, workers: number, inputs: InputSummary[], bytesIn: number, textBytes: number, seconds: number): Omit<SplitSummary, 'factsSeconds'> {
   const files = { total: inputs.length, done: 0, skipped: 0, partial: 0, failed: 0 };
   const perCourse = new Map<string, number>();
   let lines = 0;
@@ -196,15 +214,15 @@ interface InputContext {
 }
 
 /** Reads one input into the pool; `readDone` resolves when its last chunk is submitted. */
-function startInput(input: LogInput, ctx: InputContext): { readDone: Promise<void>; finished: Promise<InputSummary> } {
+function startInput(input: LogInput, want: InputOutputs, ctx: InputContext): { readDone: Promise<void>; finished: Promise<InputSummary> } {
   let markReadDone!: () => void;
   const readDone = new Promise<void>((r) => (markReadDone = r));
-  const finished = runInput(input, ctx, markReadDone);
+  const finished = runInput(input, want, ctx, markReadDone);
   finished.catch(() => markReadDone());
   return { readDone, finished };
 }
 
-async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => void): Promise<InputSummary> {
+async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, markReadDone: () => void): Promise<InputSummary> {
   const { logsDir, opts, pool, slots, progress } = ctx;
   const date = input.date!;
   const work = path.join(logsDir, '.tmp', input.stem);
@@ -218,7 +236,8 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
   let applied: Promise<void> = Promise.resolve();
   let applyError: Error | null = null;
 
-  const apply = async (r: SplitChunkResult): Promise<void> => {
+  const facts = want.facts ? new FactsByCourse() : null;
+  const apply = async (r: SplitChunkResult | AggregateChunkResult): Promise<void> => {
     const base = lines;
     lines += r.lines;
     progress.lines += r.lines;
@@ -226,8 +245,11 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
       await rejects.write({ line: base + rej.line + 1, reason: rej.reason, raw: rej.raw, ...(rej.rawBase64 ? { rawBase64: rej.rawBase64 } : {}) });
     }
     progress.rejects += r.rejects.length;
-    const data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
-    const parts = r.courses.map((courseId, i) => ({ courseId, bytes: data.subarray(r.offsets[i], r.offsets[i + 1]) }));
+    if (facts !== null) {
+      const t0 = performance.now();
+      for (const f of r.facts ?? []) facts.get(f.course).merge(f);
+      progress.factsMs += performance.now() - t0;
+    }
     r.courses.forEach((c, i) => {
       const n = r.counts[i]!;
       events += n;
@@ -235,7 +257,10 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
       else perCourse.set(c, (perCourse.get(c) ?? 0) + n);
     });
     progress.events += r.counts.reduce((a, b) => a + b, 0);
-    await outputs.add(parts);
+    if ('data' in r) {
+      const data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+      await outputs.add(r.courses.map((courseId, i) => ({ courseId, bytes: data.subarray(r.offsets[i], r.offsets[i + 1]) })));
+    }
   };
 
   let status: 'done' | 'partial' = 'done';
@@ -247,7 +272,8 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
         // the reader hands over chunks it no longer uses: move them to the worker instead of
         // copying, except small ones that live in Node's shared Buffer pool
         const transfer = !isMarkedAsUntransferable(chunk.buffer);
-        const task = pool.run({ chunk }, { name: 'split', ...(transfer ? { transferList: [chunk.buffer as ArrayBuffer] } : {}) }) as Promise<SplitChunkResult>;
+        const options = { name: want.logs ? 'split' : 'aggregate', ...(transfer ? { transferList: [chunk.buffer as ArrayBuffer] } : {}) };
+        const task = pool.run({ chunk, facts: want.facts }, options) as Promise<SplitChunkResult | AggregateChunkResult>;
         task.catch(() => undefined);
         applied = applied.then(async () => {
           try {
@@ -283,10 +309,19 @@ async function runInput(input: LogInput, ctx: InputContext, markReadDone: () => 
   if (applyError) throw applyError;
   await outputs.finish();
   const hadRejects = await rejects.close();
+  let dates: Record<string, string[]> | undefined;
+  if (facts !== null) {
+    const t0 = performance.now();
+    const built = facts.build();
+    dates = factDates(built);
+    await writeFactsFile(path.join(work, 'parts', FACTS_FILE), built);
+    progress.factsMs += performance.now() - t0;
+  }
 
   const marker: InputMarker = {
     version: 1, stem: input.stem, input: input.path, size: input.size, mtimeMs: input.mtimeMs, date, status,
     ...(error ? { error } : {}),
+    outputs: want, ...(dates ? { factDates: dates } : {}),
     lines, events, rejects: rejects.count, unknown, perCourse: sortedRecord(perCourse), finishedAt: new Date().toISOString(),
   };
   await ctx.commit(() => commitInput(logsDir, work, marker, hadRejects, ctx.markers));
@@ -322,9 +357,11 @@ async function commitInput(logsDir: string, work: string, marker: InputMarker, h
   }
   const old = markers.get(marker.stem);
   markers.set(marker.stem, marker);
-  const oldCourses = old && old.date === marker.date ? markerCourseIds(old) : [];
-  await assembleDate(logsDir, marker.date, markers.values(), oldCourses);
-  if (old && old.date !== marker.date) await assembleDate(logsDir, old.date, markers.values(), markerCourseIds(old));
+  // only inputs split with their log files take part in the per-date files
+  const withLogs = () => [...markers.values()].filter(hasLogs);
+  const oldCourses = old && hasLogs(old) ? markerCourseIds(old) : [];
+  if (hasLogs(marker) || oldCourses.length > 0) await assembleDate(logsDir, marker.date, withLogs(), old?.date === marker.date ? oldCourses : []);
+  if (old && old.date !== marker.date && oldCourses.length > 0) await assembleDate(logsDir, old.date, withLogs(), oldCourses);
   await writeMarker(logsDir, marker);
   await fs.promises.rm(work, { recursive: true, force: true });
 }

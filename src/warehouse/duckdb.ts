@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DuckDBInstance, LIST, listValue, type DuckDBConnection, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import { duckdbDialect, type Dialect } from './dialect.ts';
 import { CHUNK_ROWS, columnConverter, DUCKDB_TYPES, fillChunk, keyString, outputConverter, rowAccess, type RowAccess } from './duckdbValues.ts';
 import { checkPlainName, META_SCHEMA, META_TABLE } from './naming.ts';
@@ -29,6 +29,8 @@ import {
   type ReplaceKeys,
   type ResultColumn,
   type RowData,
+  type RowsLoad,
+  type TableFromSql,
   type TableInfo,
   type TableRef,
   type Warehouse,
@@ -145,6 +147,28 @@ export class DuckDBWarehouse implements Warehouse {
     return r.getRowsJS().map((row) => ({ name: String(row[0]), type: String(row[1]) }));
   }
 
+  /**
+   * The columns of several tables in one catalog scan (`duckdb_columns()` costs milliseconds per
+   * call once a file holds a few hundred tables, so a batch load asks once).
+   */
+  private async existingColumnsOf(targets: readonly TableRef[]): Promise<Map<string, { name: string; type: string }[]>> {
+    const out = new Map<string, { name: string; type: string }[]>();
+    const schemas = [...new Set(targets.map((t) => t.schema))];
+    if (schemas.length === 0) return out;
+    const r = await this.conn.runAndReadAll(
+      `SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name IN (SELECT unnest($1)) ORDER BY schema_name, table_name, column_index`,
+      [listValue(schemas)],
+      [LIST(VARCHAR)],
+    );
+    for (const [schema, table, name, type] of r.getRowsJS()) {
+      const key = `${String(schema)}.${String(table)}`;
+      let cols = out.get(key);
+      if (cols === undefined) out.set(key, (cols = []));
+      cols.push({ name: String(name), type: String(type) });
+    }
+    return out;
+  }
+
   private async rowCount(t: TableRef): Promise<number> {
     return this.scalarNumber(`SELECT count(*) FROM ${this.ref(t)}`);
   }
@@ -183,45 +207,63 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   async replaceRows(target: TableRef, keys: ReplaceKeys, columns: readonly ColumnDef[], rows: RowData, provenance: ProvenanceInput): Promise<LoadResult> {
-    this.ref(target);
-    checkColumns(columns);
-    const keyIndex = columns.findIndex((c) => c.name === keys.keyColumn);
-    const keyColumn = columns[keyIndex];
-    if (!keyColumn) throw new WarehouseLoadError(`key column ${JSON.stringify(keys.keyColumn)} is not among the columns (${columns.map((c) => c.name).join(', ')})`);
-    const data = rowAccess(rows, columns.length);
-    const keyValues = collectKeys(keyColumn, keyIndex, keys, data);
+    const [r] = await this.replaceRowsMany([{ table: target, keys, columns, rows, provenance }]);
+    return r!;
+  }
 
-    return this.exclusive(async () => {
-      const started = performance.now();
-      return this.transaction(async () => {
-        await this.ensureSchema(target.schema);
-        const existing = await this.existingColumns(target);
-        if (existing.length === 0) await this.conn.run(`CREATE TABLE ${this.ref(target)} (${this.columnsSql(columns)})`);
-        else checkSameColumns(target, existing, columns, this.dialect);
-        let rowsDeleted = 0;
-        if (keyValues.size > 0) {
-          const deleted = await this.conn.run(
-            `DELETE FROM ${this.ref(target)} WHERE ${this.dialect.quoteIdentifier(keyColumn.name)} IN (SELECT unnest($1))`,
-            [listValue([...keyValues.values()])],
-            [LIST(DUCKDB_TYPES[keyColumn.type])],
-          );
-          rowsDeleted = deleted.rowsChanged;
-        }
-        await this.append(target, columns, data);
-        const tableRows = await this.rowCount(target);
-        const durationMs = performance.now() - started;
-        await this.recordWrite({
-          ...provenance,
-          target,
-          replaced: describeKeys(keyColumn.name, [...keyValues.values()]),
-          rowsWritten: data.rowCount,
-          tableRows,
-          durationMs,
-          writtenAt: new Date(),
-        });
-        return { rowsWritten: data.rowCount, tableRows, rowsDeleted, durationMs };
-      });
+  async replaceRowsMany(loads: readonly RowsLoad[]): Promise<LoadResult[]> {
+    const prepared = loads.map((l) => {
+      this.ref(l.table);
+      checkColumns(l.columns);
+      const keyIndex = l.columns.findIndex((c) => c.name === l.keys.keyColumn);
+      const keyColumn = l.columns[keyIndex];
+      if (!keyColumn) throw new WarehouseLoadError(`key column ${JSON.stringify(l.keys.keyColumn)} is not among the columns (${l.columns.map((c) => c.name).join(', ')})`);
+      const data = rowAccess(l.rows, l.columns.length);
+      return { ...l, keyColumn, data, keyValues: collectKeys(keyColumn, keyIndex, l.keys, data) };
     });
+    return this.exclusive(async () =>
+      this.transaction(async () => {
+        const out: LoadResult[] = [];
+        const schemas = new Set<string>();
+        const known = await this.existingColumnsOf(prepared.map((p) => p.table));
+        for (const { table: target, columns, provenance, keyColumn, data, keyValues } of prepared) {
+          const started = performance.now();
+          if (!schemas.has(target.schema)) {
+            await this.ensureSchema(target.schema);
+            schemas.add(target.schema);
+          }
+          const key = `${target.schema}.${target.table}`;
+          const existing = known.get(key) ?? [];
+          // a later load of the same table in this batch sees the table this one creates
+          known.set(key, columns.map((c) => ({ name: c.name, type: this.dialect.typeName(c.type) })));
+          if (existing.length === 0) await this.conn.run(`CREATE TABLE ${this.ref(target)} (${this.columnsSql(columns)})`);
+          else checkSameColumns(target, existing, columns, this.dialect);
+          let rowsDeleted = 0;
+          if (keyValues.size > 0 && existing.length > 0) {
+            const deleted = await this.conn.run(
+              `DELETE FROM ${this.ref(target)} WHERE ${this.dialect.quoteIdentifier(keyColumn.name)} IN (SELECT unnest($1))`,
+              [listValue([...keyValues.values()])],
+              [LIST(DUCKDB_TYPES[keyColumn.type])],
+            );
+            rowsDeleted = deleted.rowsChanged;
+          }
+          if (data.rowCount > 0) await this.append(target, columns, data);
+          const tableRows = existing.length === 0 ? data.rowCount : await this.rowCount(target);
+          const durationMs = performance.now() - started;
+          await this.recordWrite({
+            ...provenance,
+            target,
+            replaced: describeKeys(keyColumn.name, [...keyValues.values()]),
+            rowsWritten: data.rowCount,
+            tableRows,
+            durationMs,
+            writtenAt: new Date(),
+          });
+          out.push({ rowsWritten: data.rowCount, tableRows, rowsDeleted, durationMs });
+        }
+        return out;
+      }),
+    );
   }
 
   async replaceTable(target: TableRef, columns: readonly ColumnDef[], rows: RowData, provenance: ProvenanceInput): Promise<LoadResult> {
@@ -243,20 +285,36 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   async createTableAs(target: TableRef, selectSql: string, provenance: ProvenanceInput): Promise<LoadResult> {
-    this.ref(target);
-    const body = selectSql.trim().replace(/;\s*$/, '');
-    return this.exclusive(async () => {
-      const started = performance.now();
-      return this.transaction(async () => {
-        await this.ensureSchema(target.schema);
-        const rowsDeleted = (await this.existingColumns(target)).length > 0 ? await this.rowCount(target) : 0;
-        await this.conn.run(`CREATE OR REPLACE TABLE ${this.ref(target)} AS\n${body}`);
-        const tableRows = await this.rowCount(target);
-        const durationMs = performance.now() - started;
-        await this.recordWrite({ ...provenance, target, sql: body, rowsWritten: tableRows, tableRows, durationMs, writtenAt: new Date() });
-        return { rowsWritten: tableRows, tableRows, rowsDeleted, durationMs };
-      });
-    });
+    const [r] = await this.createTablesAs([{ table: target, selectSql, provenance }]);
+    return r!;
+  }
+
+  async createTablesAs(steps: readonly TableFromSql[]): Promise<LoadResult[]> {
+    for (const s of steps) this.ref(s.table);
+    return this.exclusive(async () =>
+      this.transaction(async () => {
+        const out: LoadResult[] = [];
+        const known = await this.existingColumnsOf(steps.map((s) => s.table));
+        const schemas = new Set<string>();
+        for (const { table: target, selectSql, provenance } of steps) {
+          const started = performance.now();
+          const body = selectSql.trim().replace(/;\s*$/, '');
+          if (!schemas.has(target.schema)) {
+            await this.ensureSchema(target.schema);
+            schemas.add(target.schema);
+          }
+          const key = `${target.schema}.${target.table}`;
+          const rowsDeleted = known.has(key) ? await this.rowCount(target) : 0;
+          known.set(key, []);
+          await this.conn.run(`CREATE OR REPLACE TABLE ${this.ref(target)} AS\n${body}`);
+          const tableRows = await this.rowCount(target);
+          const durationMs = performance.now() - started;
+          await this.recordWrite({ ...provenance, target, sql: body, rowsWritten: tableRows, tableRows, durationMs, writtenAt: new Date() });
+          out.push({ rowsWritten: tableRows, tableRows, rowsDeleted, durationMs });
+        }
+        return out;
+      }),
+    );
   }
 
   queryStream(sql: string, handlers: QueryStreamHandlers): Promise<void> {

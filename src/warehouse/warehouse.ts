@@ -123,6 +123,22 @@ export interface ReplaceKeys {
   readonly keys?: readonly Cell[];
 }
 
+/** One table's load in `replaceRowsMany`. */
+export interface RowsLoad {
+  readonly table: TableRef;
+  readonly keys: ReplaceKeys;
+  readonly columns: readonly ColumnDef[];
+  readonly rows: RowData;
+  readonly provenance: ProvenanceInput;
+}
+
+/** One step of `createTablesAs`. */
+export interface TableFromSql {
+  readonly table: TableRef;
+  readonly selectSql: string;
+  readonly provenance: ProvenanceInput;
+}
+
 export interface Warehouse {
   readonly dialect: Dialect;
   /** Where the warehouse is (the DuckDB file). */
@@ -135,11 +151,17 @@ export interface Warehouse {
    */
   replaceRows(table: TableRef, keys: ReplaceKeys, columns: readonly ColumnDef[], rows: RowData, provenance: ProvenanceInput): Promise<LoadResult>;
 
+  /** `replaceRows` for several tables in ONE transaction: all of them happen, or none. */
+  replaceRowsMany(loads: readonly RowsLoad[]): Promise<LoadResult[]>;
+
   /** Create or replace a table with exactly these rows (one transaction). */
   replaceTable(table: TableRef, columns: readonly ColumnDef[], rows: RowData, provenance: ProvenanceInput): Promise<LoadResult>;
 
   /** Create or replace a table from a SELECT (one transaction); the SQL is recorded. */
   createTableAs(table: TableRef, selectSql: string, provenance: ProvenanceInput): Promise<LoadResult>;
+
+  /** `createTableAs` for several tables, in order, in ONE transaction. */
+  createTablesAs(steps: readonly TableFromSql[]): Promise<LoadResult[]>;
 
   /** Runs SQL (several statements allowed; the last one's result is returned). */
   query(sql: string): Promise<QueryResult>;

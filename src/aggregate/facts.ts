@@ -1,0 +1,256 @@
+/**
+ * The facts one pass over the logs keeps per course: everything the per-learner tables need, in
+ * compact columns (typed arrays + one interned string table), never event objects.
+ *
+ * - base events (spec §5.1): learner, time, person_course_day counter flags — kept per event, so
+ *   the gap statistics are exact whatever chunk, worker or file an event came from;
+ * - IP counts (§9.1): per (learner, IP, UTC day), already summed;
+ * - video events (§7.2): learner, video, time, type, position, speed;
+ * - the rare rows of forum_events, problem_check, show_answer, enrollment_events and the
+ *   transcript candidates of §9.4, as small records.
+ *
+ * Workers build one `CourseFacts` per course per chunk; the main thread merges them per input
+ * (`FactsBuilder.merge`, which re-interns the strings) and stores each input's facts next to its
+ * parts, so a day can be recomputed from all inputs that hold events of it.
+ */
+import { MICROS_PER_DAY } from '../events/time.ts';
+import type { JsonObject } from '../events/types.ts';
+import { courseUrlPrefixes, isBaseEvent, pcdayFlags, type CourseUrlPrefixes } from './pcdayEvent.ts';
+import {
+  enrollmentRow, EVENT_KIND, eventKind, forumRow, problemCheckRow, showAnswerRow, transcriptRow, videoRecord,
+  type EnrollmentRow, type ForumRow, type ProblemCheckRow, type TranscriptRow,
+} from './eventRows.ts';
+
+/** String index meaning "null". */
+export const NULL_STRING = 0xffffffff;
+
+export const VIDEO_TYPES = ['play', 'pause', 'stop', 'seek'] as const;
+export type VideoType = (typeof VIDEO_TYPES)[number];
+
+/** Who and when, for the rare-event rows (usernames are not filtered there, spec §8). */
+export interface EventStamp {
+  username: string | null;
+  timeUs: number;
+}
+
+export interface CourseFacts {
+  course: string;
+  strings: string[];
+  base: { user: Uint32Array; time: Float64Array; flags: Uint16Array };
+  ip: { user: Uint32Array; ip: Uint32Array; day: Int32Array; count: Uint32Array };
+  /** position and speed are NaN when absent. */
+  video: { user: Uint32Array; video: Uint32Array; time: Float64Array; type: Uint8Array; position: Float64Array; speed: Float64Array };
+  forum: Array<EventStamp & ForumRow>;
+  problemCheck: Array<EventStamp & ProblemCheckRow>;
+  showAnswer: Array<EventStamp & { module_id: string | null }>;
+  enrollment: Array<EventStamp & EnrollmentRow>;
+  transcript: Array<EventStamp & TranscriptRow>;
+}
+
+/** A growable typed-array column. */
+class Column<T extends Uint32Array | Float64Array | Uint16Array | Uint8Array | Int32Array> {
+  data: T;
+  length = 0;
+  private readonly make: (n: number) => T;
+  constructor(make: (n: number) => T) {
+    this.make = make;
+    this.data = make(256);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = this.make(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  done(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+}
+const u32 = () => new Column((n) => new Uint32Array(n));
+const f64 = () => new Column((n) => new Float64Array(n));
+
+/** Collects one course's facts; also merges facts built elsewhere (other chunks, other inputs). */
+export class FactsBuilder {
+  readonly course: string;
+  readonly prefixes: CourseUrlPrefixes;
+  private readonly strings: string[] = [];
+  private readonly stringIndex = new Map<string, number>();
+  private readonly base = { user: u32(), time: f64(), flags: new Column((n) => new Uint16Array(n)) };
+  /** day → (user × 2^22 + ip) → count; ip NULL_STRING maps to 2^22 − 1. */
+  private readonly ip = new Map<number, Map<number, number>>();
+  private readonly video = { user: u32(), video: u32(), time: f64(), type: new Column((n) => new Uint8Array(n)), position: f64(), speed: f64() };
+  readonly forum: CourseFacts['forum'] = [];
+  readonly problemCheck: CourseFacts['problemCheck'] = [];
+  readonly showAnswer: CourseFacts['showAnswer'] = [];
+  readonly enrollment: CourseFacts['enrollment'] = [];
+  readonly transcript: CourseFacts['transcript'] = [];
+
+  constructor(course: string) {
+    this.course = course;
+    this.prefixes = courseUrlPrefixes(course);
+  }
+
+  intern(s: string | null): number {
+    if (s === null) return NULL_STRING;
+    let i = this.stringIndex.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      if (i >= IP_NULL) throw new Error(`more than ${IP_NULL} distinct strings in one course's facts`);
+      this.strings.push(s);
+      this.stringIndex.set(s, i);
+    }
+    return i;
+  }
+
+  addBase(user: number, timeUs: number, flags: number): void {
+    this.base.user.push(user);
+    this.base.time.push(timeUs);
+    this.base.flags.push(flags);
+  }
+
+  addIp(user: number, ip: number, day: number, count = 1): void {
+    let m = this.ip.get(day);
+    if (m === undefined) this.ip.set(day, (m = new Map()));
+    const key = user * IP_SPAN + (ip === NULL_STRING ? IP_NULL : ip);
+    m.set(key, (m.get(key) ?? 0) + count);
+  }
+
+  addVideo(user: number, video: number, timeUs: number, type: number, position: number, speed: number): void {
+    const v = this.video;
+    v.user.push(user);
+    v.video.push(video);
+    v.time.push(timeUs);
+    v.type.push(type);
+    v.position.push(position);
+    v.speed.push(speed);
+  }
+
+  /** Appends facts built elsewhere, re-interning their strings into this builder's table. */
+  merge(f: CourseFacts): void {
+    const map = new Uint32Array(f.strings.length);
+    for (let i = 0; i < f.strings.length; i++) map[i] = this.intern(f.strings[i]!);
+    const re = (i: number) => (i === NULL_STRING ? NULL_STRING : map[i]!);
+    const b = f.base;
+    for (let i = 0; i < b.user.length; i++) this.addBase(re(b.user[i]!), b.time[i]!, b.flags[i]!);
+    const ip = f.ip;
+    for (let i = 0; i < ip.user.length; i++) this.addIp(re(ip.user[i]!), re(ip.ip[i]!), ip.day[i]!, ip.count[i]!);
+    const v = f.video;
+    for (let i = 0; i < v.user.length; i++) this.addVideo(re(v.user[i]!), re(v.video[i]!), v.time[i]!, v.type[i]!, v.position[i]!, v.speed[i]!);
+    this.forum.push(...f.forum);
+    this.problemCheck.push(...f.problemCheck);
+    this.showAnswer.push(...f.showAnswer);
+    this.enrollment.push(...f.enrollment);
+    this.transcript.push(...f.transcript);
+  }
+
+  get events(): number {
+    return this.base.user.length;
+  }
+
+  build(): CourseFacts {
+    const ipUser = u32();
+    const ipIp = u32();
+    const ipDay = new Column((n) => new Int32Array(n));
+    const ipCount = u32();
+    for (const day of [...this.ip.keys()].sort((a, b) => a - b)) {
+      for (const [key, count] of this.ip.get(day)!) {
+        const ip = key % IP_SPAN;
+        ipUser.push((key - ip) / IP_SPAN);
+        ipIp.push(ip === IP_NULL ? NULL_STRING : ip);
+        ipDay.push(day);
+        ipCount.push(count);
+      }
+    }
+    const v = this.video;
+    return {
+      course: this.course,
+      strings: this.strings.slice(),
+      base: { user: this.base.user.done(), time: this.base.time.done(), flags: this.base.flags.done() },
+      ip: { user: ipUser.done(), ip: ipIp.done(), day: ipDay.done(), count: ipCount.done() },
+      video: { user: v.user.done(), video: v.video.done(), time: v.time.done(), type: v.type.done(), position: v.position.done(), speed: v.speed.done() },
+      forum: this.forum, problemCheck: this.problemCheck, showAnswer: this.showAnswer, enrollment: this.enrollment, transcript: this.transcript,
+    };
+  }
+}
+
+const IP_SPAN = 2 ** 22;
+const IP_NULL = IP_SPAN - 1;
+
+/** The fields of one event the cheap facts need, as plain values (from the raw line or a rewritten row). */
+export interface EventCoreValues {
+  username: unknown;
+  eventType: unknown;
+  eventSource: unknown;
+  ip: unknown;
+}
+
+/** Which events need the rewritten row (the compact tables read event payloads and module_id). */
+export function needsRow(eventType: unknown, eventSource: unknown): boolean {
+  return eventKind(eventType, eventSource) !== 0;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * Adds one event's facts. `row` (the rewritten event) is required when `needsRow` says so; the
+ * cheap facts (base, IP) come from `core` alone, so the fast path and the full path agree.
+ */
+export function addEventFacts(b: FactsBuilder, core: EventCoreValues, timeUs: number, row: JsonObject | null): void {
+  const username = str(core.username);
+  const day = Math.floor(timeUs / MICROS_PER_DAY);
+  let user = -1;
+  if (username !== null && username !== '') {
+    user = b.intern(username);
+    b.addIp(user, b.intern(str(core.ip)), day);
+    if (isBaseEvent(username, core.eventType)) b.addBase(user, timeUs, pcdayFlags(core.eventType, b.prefixes));
+  }
+  const kind = eventKind(core.eventType, core.eventSource);
+  if (kind === 0 || row === null) return;
+  const stamp = { username, timeUs };
+  if (kind & EVENT_KIND.video) {
+    const v = videoRecord(row);
+    if (v !== null) {
+      b.addVideo(user >= 0 ? user : b.intern(username), b.intern(v.videoId), timeUs, VIDEO_TYPES.indexOf(v.type), v.position ?? NaN, v.speed ?? NaN);
+    }
+  }
+  if (kind & EVENT_KIND.forum) {
+    const r = forumRow(row, b.course);
+    if (r !== null) b.forum.push({ ...stamp, ...r });
+  }
+  if (kind & EVENT_KIND.problemCheck) {
+    const r = problemCheckRow(row);
+    if (r !== null) b.problemCheck.push({ ...stamp, ...r });
+  }
+  if (kind & EVENT_KIND.showAnswer) {
+    const r = showAnswerRow(row);
+    if (r !== null) b.showAnswer.push({ ...stamp, ...r });
+  }
+  if (kind & EVENT_KIND.enrollment) {
+    const r = enrollmentRow(row);
+    if (r !== null) b.enrollment.push({ ...stamp, ...r });
+  }
+  if (kind & EVENT_KIND.transcript) {
+    const r = transcriptRow(row);
+    if (r !== null) b.transcript.push({ ...stamp, ...r });
+  }
+}
+
+/** The core values of a rewritten row (the full path). */
+export function coreOfRow(row: JsonObject): EventCoreValues {
+  return { username: row.username, eventType: row.event_type, eventSource: row.event_source, ip: row.ip };
+}
+
+/** Per-course builders of one chunk or input. */
+export class FactsByCourse {
+  readonly byCourse = new Map<string, FactsBuilder>();
+  get(course: string): FactsBuilder {
+    let b = this.byCourse.get(course);
+    if (b === undefined) this.byCourse.set(course, (b = new FactsBuilder(course)));
+    return b;
+  }
+  build(): CourseFacts[] {
+    return [...this.byCourse.keys()].sort().map((c) => this.byCourse.get(c)!.build());
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The SQL steps live in `sql/<name>.sql`, one file per product, readable on their own. A file
+ * names its tables as `{{table}}`; they are filled in with the dialect's qualified reference in
+ * one schema, so the same text runs on any engine and in any course's schema.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Dialect } from './dialect.ts';
+import { checkPlainName } from './naming.ts';
+
+const SQL_DIR = path.join(import.meta.dirname, '..', '..', 'sql');
+
+export function sqlFilePath(name: string): string {
+  return path.join(SQL_DIR, `${checkPlainName('table', name)}.sql`);
+}
+
+/** The SELECT of `sql/<name>.sql` with every `{{table}}` qualified in `schema`. */
+export function renderSqlFile(name: string, dialect: Dialect, schema: string): string {
+  const text = fs.readFileSync(sqlFilePath(name), 'utf8');
+  return text.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, table: string) => dialect.tableRef(schema, table));
+}

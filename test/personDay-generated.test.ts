@@ -1,0 +1,118 @@
+/**
+ * person-day on generated logs, checked against the generator's own truth, and the aggregate-only
+ * fast path checked against the full parse + rewrite on every generated and fixture line.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLogs, type Truth } from '../scripts/generate-logs.ts';
+import { loadFacts } from '../src/aggregate/loadFacts.ts';
+import { aggregateChunk, splitChunk } from '../src/logs/chunkTasks.ts';
+import { splitLogs } from '../src/logs/split.ts';
+import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
+import { courseSchema } from '../src/warehouse/naming.ts';
+import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
+import { tempDir } from './helpers/logtree.ts';
+
+let root: string;
+let truth: Truth;
+const wh = () => path.join(root, 'wh.duckdb');
+
+beforeAll(async () => {
+  root = tempDir('pdgen');
+  truth = await generateLogs({ out: path.join(root, 'raw'), courses: 4, learners: 400, days: 3, seed: 5, malformedRate: 0.01 });
+  const logsDir = path.join(root, 'logs');
+  await splitLogs([path.join(root, 'raw')], { logsDir, workers: 2, chunkSize: 150_000, gzipLevel: 1, force: false, writeLogs: false, collectFacts: true });
+  const w = await openDuckDBWarehouse(wh());
+  try {
+    await loadFacts({ logsDir, warehouse: w, command: 'person-day' });
+  } finally {
+    await w.close();
+  }
+}, 120_000);
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function truthSum(course: string, field: 'baseEvents' | 'namedEvents' | 'learnerDays'): number {
+  return Object.values(truth.files).reduce((a, f) => a + (f[field][course] ?? 0), 0);
+}
+
+describe('person-day on generated logs (--no-split) against the generator truth', () => {
+  it('person_course_day: one row per active learner-day, Σ nevents = base events; Σ ipcount = named events', async () => {
+    const w = await openDuckDBWarehouse(wh(), { readOnly: true });
+    try {
+      for (const c of truth.courses) {
+        const s = courseSchema(c.slashId);
+        const [row] = (await w.query(`SELECT count(*), sum(nevents) FROM ${s}.person_course_day`)).rows;
+        expect(row, c.slashId).toEqual([truthSum(c.slashId, 'learnerDays'), truthSum(c.slashId, 'baseEvents')]);
+        const [ip] = (await w.query(`SELECT sum(ipcount) FROM ${s}.pcday_ip_counts`)).rows;
+        expect(ip![0], c.slashId).toBe(truthSum(c.slashId, 'namedEvents'));
+        // every learner-day's gap count is below its event count (the first event of a learner has no gap)
+        const [bad] = (await w.query(`SELECT count(*) FROM ${s}.person_course_day WHERE n_dt > nevents OR (n_dt >= 2) <> (sdv_dt IS NOT NULL)`)).rows;
+        expect(bad![0]).toBe(0);
+      }
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+/** Whole-line chunks of about `size` bytes. */
+function chunksOf(text: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf(10, Math.min(text.length - 1, start + size));
+    end = end < 0 ? text.length : end + 1;
+    out.push(text.subarray(start, end));
+    start = end;
+  }
+  return out;
+}
+
+function expectSameAsFullPath(chunk: Buffer): { lines: number; slow: number } {
+  const full = splitChunk(Buffer.from(chunk), true);
+  const fast = aggregateChunk(Buffer.from(chunk));
+  expect(fast.lines).toBe(full.lines);
+  expect(fast.rejects).toEqual(full.rejects);
+  const counts = (courses: string[], n: number[]) => Object.fromEntries(courses.map((c, i) => [c, n[i]]));
+  expect(counts(fast.courses, fast.counts)).toEqual(counts(full.courses, full.counts));
+  expect(fast.facts).toEqual(full.facts);
+  return { lines: fast.lines, slow: fast.slowLines };
+}
+
+describe('the aggregate-only fast path gives the facts of the full parse + rewrite', () => {
+  it('on every generated line (malformed lines included)', () => {
+    let lines = 0;
+    let slow = 0;
+    for (const name of Object.keys(truth.files)) {
+      const text = zlib.gunzipSync(fs.readFileSync(path.join(root, 'raw', name)));
+      for (const chunk of chunksOf(text, 256 * 1024)) {
+        const r = expectSameAsFullPath(chunk);
+        lines += r.lines;
+        slow += r.slow;
+      }
+    }
+    expect(lines).toBe(Object.values(truth.files).reduce((a, f) => a + f.lines, 0));
+    // the point of the fast path: most lines never build the event
+    expect(slow / lines).toBeLessThan(0.5);
+  });
+
+  it.skipIf(!hasTrackingFixtures)('on every real fixture line', () => {
+    let files = 0;
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.(log|json|jsonl)(\.gz)?$/.test(e.name)) {
+          const raw = fs.readFileSync(p);
+          const text = e.name.endsWith('.gz') ? zlib.gunzipSync(raw) : raw;
+          expectSameAsFullPath(text);
+          files++;
+        }
+      }
+    };
+    walk(TRACKING_FIXTURES);
+    expect(files).toBeGreaterThan(0);
+  });
+});
