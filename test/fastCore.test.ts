@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 /**
  * scanCore (src/events/fastCore.ts), the validating field scanner of the aggregate-only fast
  * path, checked against JSON.parse: on generated logs (malformed lines included), on the real
@@ -47,6 +48,8 @@ function reference(line: string): Ref {
       course_id: o['course_id'],
       context_course_id: isCtx ? c['course_id'] : undefined,
       context_user_id: isCtx ? c['user_id'] : undefined,
+      // the VALUE of `event`; the scanner gives its JSON text (compared by parsing it)
+      event_text: o['event'],
     },
   };
 }
@@ -78,7 +81,11 @@ function check(line: string): Check {
   for (const k of FIELDS) {
     if (!Object.is(got[k], ref.fields[k])) return { scanned: true, problem: `${k}: scanCore ${JSON.stringify(got[k])} vs JSON.parse ${JSON.stringify(ref.fields[k])}` };
   }
-  if (Object.keys(got).length !== FIELDS.length) return { scanned: true, problem: 'unexpected keys' };
+  const ev = ref.fields.event_text;
+  if (ev === undefined ? got.event_text !== undefined : got.event_text === undefined || !isDeepStrictEqual(JSON.parse(got.event_text), ev)) {
+    return { scanned: true, problem: `event_text: ${JSON.stringify(got.event_text)?.slice(0, 200)} vs the event value ${JSON.stringify(ev)?.slice(0, 200)}` };
+  }
+  if (Object.keys(got).length !== FIELDS.length + 1) return { scanned: true, problem: 'unexpected keys' };
   return { scanned: true, problem: null };
 }
 
@@ -195,11 +202,14 @@ describe('scanCore edge cases', () => {
       course_id: undefined,
       context_course_id: 'MITx/6.00x/2015',
       context_user_id: 42,
+      event_text: '"{\\"id\\":\\"v1\\"}"', // the JSON text of the event value: a string holding JSON
     });
   });
 
   it('empty object, absent keys, null values', () => {
-    expect(scanned('{}')).toEqual({ time: undefined, username: undefined, event_type: undefined, event_source: undefined, page: undefined, ip: undefined, course_id: undefined, context_course_id: undefined, context_user_id: undefined });
+    expect(scanned('{}')).toEqual({ time: undefined, username: undefined, event_type: undefined, event_source: undefined, page: undefined, ip: undefined, course_id: undefined, context_course_id: undefined, context_user_id: undefined, event_text: undefined });
+    expect(scanned('{"event": {"a": [1, 2.5e3, "x\\u00e9"]}, "event": null}').event_text).toBe('null'); // the last one wins
+    expect(scanned('{"ev\\u0065nt": {"POST": {}}}').event_text).toBe('{"POST": {}}'); // an escaped key
     scanned(' {  } ');
     scanned('{"time": null, "username": null, "event_type": null, "event_source": null, "page": null, "ip": null, "course_id": null, "context": {"course_id": null, "user_id": null}}');
     expect(scanned('{"page": null}').page).toBeNull();

@@ -35,6 +35,8 @@ export interface EventStamp {
 
 export interface CourseFacts {
   course: string;
+  /** The UTC days (since the epoch) of its events, ascending. */
+  days: number[];
   strings: string[];
   base: { user: Uint32Array; time: Float64Array; flags: Uint16Array };
   ip: { user: Uint32Array; ip: Uint32Array; day: Int32Array; count: Uint32Array };
@@ -47,29 +49,49 @@ export interface CourseFacts {
   transcript: Array<EventStamp & TranscriptRow>;
 }
 
-/** A growable typed-array column. */
+/**
+ * A growable typed-array column. A 1 MB chunk spread over many courses gives each course's builder
+ * a few dozen events, so storage is allocated on the first push and starts small.
+ */
 class Column<T extends Uint32Array | Float64Array | Uint16Array | Uint8Array | Int32Array> {
-  data: T;
+  data: T | null = null;
   length = 0;
   private readonly make: (n: number) => T;
   constructor(make: (n: number) => T) {
     this.make = make;
-    this.data = make(256);
   }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = this.make(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
+    let d = this.data;
+    if (d === null) d = this.data = this.make(64);
+    else if (this.length === d.length) {
+      const next = this.make(d.length * 2);
+      next.set(d);
+      d = this.data = next;
     }
-    this.data[this.length++] = v;
+    d[this.length++] = v;
   }
   done(): T {
-    return this.data.slice(0, this.length) as T;
+    return this.data === null ? this.make(0) : (this.data.slice(0, this.length) as T);
   }
 }
-const u32 = () => new Column((n) => new Uint32Array(n));
-const f64 = () => new Column((n) => new Float64Array(n));
+const makeU32 = (n: number) => new Uint32Array(n);
+const makeF64 = (n: number) => new Float64Array(n);
+const makeU16 = (n: number) => new Uint16Array(n);
+const makeU8 = (n: number) => new Uint8Array(n);
+const makeI32 = (n: number) => new Int32Array(n);
+const u32 = () => new Column(makeU32);
+const f64 = () => new Column(makeF64);
+
+/** URL prefixes per course, computed once per worker (builders are made per chunk). */
+const prefixCache = new Map<string, CourseUrlPrefixes>();
+function prefixesOf(course: string): CourseUrlPrefixes {
+  let p = prefixCache.get(course);
+  if (p === undefined) {
+    if (prefixCache.size > 10_000) prefixCache.clear();
+    prefixCache.set(course, (p = courseUrlPrefixes(course)));
+  }
+  return p;
+}
 
 /** Collects one course's facts; also merges facts built elsewhere (other chunks, other inputs). */
 export class FactsBuilder {
@@ -77,19 +99,21 @@ export class FactsBuilder {
   readonly prefixes: CourseUrlPrefixes;
   private readonly strings: string[] = [];
   private readonly stringIndex = new Map<string, number>();
-  private readonly base = { user: u32(), time: f64(), flags: new Column((n) => new Uint16Array(n)) };
+  private readonly base = { user: u32(), time: f64(), flags: new Column(makeU16) };
   /** day → (user × 2^22 + ip) → count; ip NULL_STRING maps to 2^22 − 1. */
   private readonly ip = new Map<number, Map<number, number>>();
-  private readonly video = { user: u32(), video: u32(), time: f64(), type: new Column((n) => new Uint8Array(n)), position: f64(), speed: f64() };
+  private readonly video = { user: u32(), video: u32(), time: f64(), type: new Column(makeU8), position: f64(), speed: f64() };
   readonly forum: CourseFacts['forum'] = [];
   readonly problemCheck: CourseFacts['problemCheck'] = [];
   readonly showAnswer: CourseFacts['showAnswer'] = [];
   readonly enrollment: CourseFacts['enrollment'] = [];
   readonly transcript: CourseFacts['transcript'] = [];
+  /** UTC days (since the epoch) with any fact. */
+  private readonly days = new Set<number>();
 
   constructor(course: string) {
     this.course = course;
-    this.prefixes = courseUrlPrefixes(course);
+    this.prefixes = prefixesOf(course);
   }
 
   intern(s: string | null): number {
@@ -102,6 +126,10 @@ export class FactsBuilder {
       this.stringIndex.set(s, i);
     }
     return i;
+  }
+
+  addDay(day: number): void {
+    this.days.add(day);
   }
 
   addBase(user: number, timeUs: number, flags: number): void {
@@ -143,6 +171,7 @@ export class FactsBuilder {
     this.showAnswer.push(...f.showAnswer);
     this.enrollment.push(...f.enrollment);
     this.transcript.push(...f.transcript);
+    for (const d of f.days) this.days.add(d);
   }
 
   get events(): number {
@@ -152,7 +181,7 @@ export class FactsBuilder {
   build(): CourseFacts {
     const ipUser = u32();
     const ipIp = u32();
-    const ipDay = new Column((n) => new Int32Array(n));
+    const ipDay = new Column(makeI32);
     const ipCount = u32();
     for (const day of [...this.ip.keys()].sort((a, b) => a - b)) {
       for (const [key, count] of this.ip.get(day)!) {
@@ -166,6 +195,7 @@ export class FactsBuilder {
     const v = this.video;
     return {
       course: this.course,
+      days: [...this.days].sort((a, b) => a - b),
       strings: this.strings.slice(),
       base: { user: this.base.user.done(), time: this.base.time.done(), flags: this.base.flags.done() },
       ip: { user: ipUser.done(), ip: ipIp.done(), day: ipDay.done(), count: ipCount.done() },
@@ -186,27 +216,26 @@ export interface EventCoreValues {
   ip: unknown;
 }
 
-/** Which events need the rewritten row (the compact tables read event payloads and module_id). */
-export function needsRow(eventType: unknown, eventSource: unknown): boolean {
-  return eventKind(eventType, eventSource) !== 0;
-}
+/** Which compact tables want the event (0: none, so the rewritten row is not needed). */
+export { eventKind };
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /**
- * Adds one event's facts. `row` (the rewritten event) is required when `needsRow` says so; the
- * cheap facts (base, IP) come from `core` alone, so the fast path and the full path agree.
+ * Adds one event's facts. `kind` is `eventKind(core.eventType, core.eventSource)`; when it is not
+ * 0, `row` (the rewritten event) must be given. The cheap facts (base, IP) come from `core`
+ * alone, so the fast path and the full path agree.
  */
-export function addEventFacts(b: FactsBuilder, core: EventCoreValues, timeUs: number, row: JsonObject | null): void {
+export function addEventFacts(b: FactsBuilder, core: EventCoreValues, timeUs: number, kind: number, row: JsonObject | null): void {
   const username = str(core.username);
   const day = Math.floor(timeUs / MICROS_PER_DAY);
+  b.addDay(day);
   let user = -1;
   if (username !== null && username !== '') {
     user = b.intern(username);
     b.addIp(user, b.intern(str(core.ip)), day);
     if (isBaseEvent(username, core.eventType)) b.addBase(user, timeUs, pcdayFlags(core.eventType, b.prefixes));
   }
-  const kind = eventKind(core.eventType, core.eventSource);
   if (kind === 0 || row === null) return;
   const stamp = { username, timeUs };
   if (kind & EVENT_KIND.video) {

@@ -16,6 +16,7 @@ interface FactsFileContent {
   courses: CourseFacts[];
 }
 
+/** Writes an input's facts: the workers' batches as they came (several per course). */
 export async function writeFactsFile(file: string, courses: CourseFacts[]): Promise<void> {
   const content: FactsFileContent = { version: FACTS_VERSION, courses };
   await fs.promises.writeFile(file, v8.serialize(content));
@@ -37,17 +38,18 @@ export async function readFactsFile(file: string): Promise<CourseFacts[]> {
   return content.courses;
 }
 
-/** Per course, the sorted UTC dates on which its facts have anything. */
-export function factDates(courses: readonly CourseFacts[]): Record<string, string[]> {
+/** Per course, the sorted UTC dates on which its facts (any number of batches) have anything. */
+export function factDates(batches: readonly CourseFacts[]): Record<string, string[]> {
+  const byCourse = new Map<string, Set<number>>();
+  for (const f of batches) {
+    let days = byCourse.get(f.course);
+    if (days === undefined) byCourse.set(f.course, (days = new Set()));
+    for (const d of f.days) days.add(d);
+  }
   const out: Record<string, string[]> = {};
-  for (const f of courses) {
-    const days = new Set<number>();
-    const addTime = (t: number) => days.add(Math.floor(t / MICROS_PER_DAY));
-    f.base.time.forEach(addTime);
-    f.ip.day.forEach((d) => days.add(d));
-    f.video.time.forEach(addTime);
-    for (const rows of [f.forum, f.problemCheck, f.showAnswer, f.enrollment, f.transcript]) for (const r of rows) addTime(r.timeUs);
-    if (days.size > 0) out[f.course] = [...days].sort((a, b) => a - b).map((d) => utcDateOfMicros(d * MICROS_PER_DAY));
+  for (const course of [...byCourse.keys()].sort()) {
+    const days = byCourse.get(course)!;
+    if (days.size > 0) out[course] = [...days].sort((a, b) => a - b).map((d) => utcDateOfMicros(d * MICROS_PER_DAY));
   }
   return out;
 }

@@ -130,8 +130,17 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
     opts.onProgress?.(`loading ${[...window][0]}${window.size > 1 ? ` … ${[...window].at(-1)}` : ''}`);
     const stems = new Set<string>();
     for (const [course, p] of plans) for (const m of p.current) if (m.factDates![course]!.some((d) => window.has(d))) stems.add(m.stem);
-    const byStem = new Map<string, CourseFacts[]>();
-    for (const stem of [...stems].sort()) byStem.set(stem, await readFactsFile(path.join(partsDir(opts.logsDir, stem), FACTS_FILE)));
+    // stem → course → the workers' batches
+    const byStem = new Map<string, Map<string, CourseFacts[]>>();
+    for (const stem of [...stems].sort()) {
+      const byCourse = new Map<string, CourseFacts[]>();
+      for (const f of await readFactsFile(path.join(partsDir(opts.logsDir, stem), FACTS_FILE))) {
+        let list = byCourse.get(f.course);
+        if (list === undefined) byCourse.set(f.course, (list = []));
+        list.push(f);
+      }
+      byStem.set(stem, byCourse);
+    }
     // every table of every course for this window in one transaction: a commit costs more than
     // a small table's rows
     const loads: RowsLoad[] = [];
@@ -142,8 +151,7 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
       const facts: CourseFacts[] = [];
       const inputs: string[] = [];
       for (const m of p.current) {
-        const f = byStem.get(m.stem)?.find((x) => x.course === course);
-        if (f) facts.push(f);
+        facts.push(...(byStem.get(m.stem)?.get(course) ?? []));
         if (m.factDates![course]!.some((d) => window.has(d))) inputs.push(m.input);
       }
       const schema = summaries.get(course)!.schema;

@@ -53,8 +53,12 @@ export function computePersonDay(courseId: string, users: readonly string[], ev:
   // by learner, then time; ties keep input order (a stable sort), which changes nothing numeric
   order.sort((a, b) => ev.user[a]! - ev.user[b]! || ev.timeUs[a]! - ev.timeUs[b]! || a - b);
 
-  const days = new Map<string, DayAcc>();
+  // in (learner, time) order a learner's days come one after another: one open row at a time
+  const days: DayAcc[] = [];
   const out: PersonDayRow[] = [];
+  let acc: DayAcc | null = null;
+  let accUser = -1;
+  let accDay = NaN;
   let prevUser = -1;
   let prevTime = NaN;
   for (let k = 0; k < n; k++) {
@@ -68,16 +72,16 @@ export function computePersonDay(courseId: string, users: readonly string[], ev:
     const dayNo = Math.floor(t / MICROS_PER_DAY);
     // intra-day statistics only: the gap from the previous day is added in SQL (loadFacts.ts)
     if (reset && !Number.isNaN(prevTime) && Math.floor(prevTime / MICROS_PER_DAY) !== dayNo) prevTime = NaN;
-    const key = `${u}|${dayNo}`;
-    let acc = days.get(key);
-    if (acc === undefined) {
+    if (acc === null || u !== accUser || dayNo !== accDay) {
       const counts = Object.fromEntries(PCDAY_COUNTERS.map(([name]) => [name, 0])) as PersonDayRow['counts'];
       const row: PersonDayRow = {
         username: users[u]!, course_id: courseId, date: utcDateOfMicros(t), nevents: 0, counts,
         firstEventUs: t, lastEventUs: t, avg_dt: null, sdv_dt: null, max_dt: null, n_dt: 0, sum_dt: null, sumsq_dt: 0,
       };
       acc = { row, sumsq: 0 };
-      days.set(key, acc);
+      accUser = u;
+      accDay = dayNo;
+      days.push(acc);
       out.push(row);
     }
     const row = acc.row;
@@ -97,7 +101,7 @@ export function computePersonDay(courseId: string, users: readonly string[], ev:
     }
     prevTime = t;
   }
-  for (const { row, sumsq } of days.values()) {
+  for (const { row, sumsq } of days) {
     row.sumsq_dt = sumsq;
     if (row.n_dt > 0) row.avg_dt = row.sum_dt! / row.n_dt;
     if (row.n_dt >= 2) row.sdv_dt = Math.sqrt(Math.max(0, (sumsq - (row.sum_dt! * row.sum_dt!) / row.n_dt) / (row.n_dt - 1)));

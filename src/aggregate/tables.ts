@@ -86,13 +86,24 @@ class StringUnion {
   }
 }
 
-export function pcdayIntradayRows(d: DayFacts): Cell[][] {
-  const names = new StringUnion();
+/** One string union for all of a DayFacts' tables: each batch's strings are mapped once. */
+interface Interned {
+  strings: StringUnion;
+  maps: ((i: number) => number)[];
+}
+
+function intern(d: DayFacts): Interned {
+  const strings = new StringUnion();
+  return { strings, maps: d.facts.map((f) => strings.mapper(f)) };
+}
+
+export function pcdayIntradayRows(d: DayFacts, interned: Interned = intern(d)): Cell[][] {
+  const names = interned.strings;
   const user: number[] = [];
   const time: number[] = [];
   const flags: number[] = [];
-  for (const f of d.facts) {
-    const re = names.mapper(f);
+  d.facts.forEach((f, fi) => {
+    const re = interned.maps[fi]!;
     const b = f.base;
     for (let i = 0; i < b.user.length; i++) {
       if (!d.days.has(dayOf(b.time[i]!))) continue;
@@ -100,7 +111,7 @@ export function pcdayIntradayRows(d: DayFacts): Cell[][] {
       time.push(b.time[i]!);
       flags.push(b.flags[i]!);
     }
-  }
+  });
   const rows = computePersonDay(d.course, names.values as string[], { user, timeUs: time, flags }, undefined, { resetAtMidnight: true });
   return rows.map((r) => [
     r.username, r.course_id, r.date, r.nevents, ...PCDAY_COUNTERS.map(([name]) => r.counts[name]),
@@ -108,22 +119,50 @@ export function pcdayIntradayRows(d: DayFacts): Cell[][] {
   ]);
 }
 
-export function ipCountRows(d: DayFacts): Cell[][] {
-  const strings = new StringUnion();
-  const counts = new Map<string, number>();
-  for (const f of d.facts) {
-    const re = strings.mapper(f);
+/** (a, b) → one number: both are string ids below 2^26, so the key stays an exact integer. */
+const pairKey = (a: number, b: number) => a * 2 ** 26 + b;
+const pairOf = (key: number): [number, number] => {
+  const b = key % 2 ** 26;
+  return [(key - b) / 2 ** 26, b];
+};
+
+/** day → pair key → value, for grouping without string keys. */
+function dayMaps<V>(): { get(day: number, key: number): V | undefined; set(day: number, key: number, v: V): void; entries(): Generator<[number, number, V]> } {
+  const byDay = new Map<number, Map<number, V>>();
+  return {
+    get: (day, key) => byDay.get(day)?.get(key),
+    set(day, key, v) {
+      let m = byDay.get(day);
+      if (m === undefined) byDay.set(day, (m = new Map()));
+      m.set(key, v);
+    },
+    *entries() {
+      for (const [day, m] of byDay) for (const [key, v] of m) yield [day, key, v];
+    },
+  };
+}
+
+function checkStringCount(u: StringUnion): void {
+  if (u.values.length >= 2 ** 26) throw new Error('more than 2^26 distinct strings in one load window');
+}
+
+export function ipCountRows(d: DayFacts, interned: Interned = intern(d)): Cell[][] {
+  const strings = interned.strings;
+  const counts = dayMaps<number>();
+  d.facts.forEach((f, fi) => {
+    const re = interned.maps[fi]!;
     const ip = f.ip;
     for (let i = 0; i < ip.user.length; i++) {
       const day = ip.day[i]!;
       if (!d.days.has(day)) continue;
-      const key = `${re(ip.user[i]!)},${re(ip.ip[i]!)},${day}`;
-      counts.set(key, (counts.get(key) ?? 0) + ip.count[i]!);
+      const key = pairKey(re(ip.user[i]!), re(ip.ip[i]!));
+      counts.set(day, key, (counts.get(day, key) ?? 0) + ip.count[i]!);
     }
-  }
+  });
+  checkStringCount(strings);
   const rows: Cell[][] = [];
-  for (const [key, n] of counts) {
-    const [u, ip, day] = key.split(',').map(Number) as [number, number, number];
+  for (const [day, key, n] of counts.entries()) {
+    const [u, ip] = pairOf(key);
     rows.push([strings.values[u]!, strings.values[ip]!, dateOfDay(day), n, d.course]);
   }
   return rows;
@@ -134,30 +173,31 @@ export function ipCountRows(d: DayFacts): Cell[][] {
  * highest `currentTime` (no speed multiplication), the count of each type and the highest speed.
  * Empty usernames are kept, as in the original; seek events make no rows.
  */
-export function videoStatsDayRows(d: DayFacts): Cell[][] {
-  const strings = new StringUnion();
+export function videoStatsDayRows(d: DayFacts, interned: Interned = intern(d)): Cell[][] {
+  const strings = interned.strings;
   const SEEK = VIDEO_TYPES.indexOf('seek');
-  const acc = new Map<string, { position: number; n: [number, number, number]; speed: number }>();
-  for (const f of d.facts) {
-    const re = strings.mapper(f);
+  const acc = dayMaps<{ position: number; n: [number, number, number]; speed: number }>();
+  d.facts.forEach((f, fi) => {
+    const re = interned.maps[fi]!;
     const v = f.video;
     for (let i = 0; i < v.user.length; i++) {
       const day = dayOf(v.time[i]!);
       const type = v.type[i]!;
       if (type === SEEK || !d.days.has(day)) continue;
-      const key = `${re(v.user[i]!)},${re(v.video[i]!)},${day}`;
-      let a = acc.get(key);
-      if (a === undefined) acc.set(key, (a = { position: NaN, n: [0, 0, 0], speed: NaN }));
+      const key = pairKey(re(v.user[i]!), re(v.video[i]!));
+      let a = acc.get(day, key);
+      if (a === undefined) acc.set(day, key, (a = { position: NaN, n: [0, 0, 0], speed: NaN }));
       a.n[type as 0 | 1 | 2]++;
       const p = v.position[i]!;
       if (!Number.isNaN(p) && !(p <= a.position)) a.position = p;
       const s = v.speed[i]!;
       if (!Number.isNaN(s) && !(s <= a.speed)) a.speed = s;
     }
-  }
+  });
+  checkStringCount(strings);
   const rows: Cell[][] = [];
-  for (const [key, a] of acc) {
-    const [u, video, day] = key.split(',').map(Number) as [number, number, number];
+  for (const [day, key, a] of acc.entries()) {
+    const [u, video] = pairOf(key);
     rows.push([dateOfDay(day), strings.values[u]!, strings.values[video]!, orNull(a.position), a.n[0], a.n[1], a.n[2], orNull(a.speed), d.course]);
   }
   return rows;
@@ -172,10 +212,11 @@ function eventRows<R extends { timeUs: number; username: string | null }>(d: Day
 /** Every per-date table of one course for the given dates. */
 export function loadedTables(d: DayFacts): LoadedTable[] {
   const c = d.course;
+  const interned = intern(d);
   return [
-    { name: 'pcday_intraday', columns: PCDAY_INTRADAY_COLUMNS, rows: pcdayIntradayRows(d) },
-    { name: 'pcday_ip_counts', columns: IP_COUNTS_COLUMNS, rows: ipCountRows(d) },
-    { name: 'video_stats_day', columns: VIDEO_STATS_DAY_COLUMNS, rows: videoStatsDayRows(d) },
+    { name: 'pcday_intraday', columns: PCDAY_INTRADAY_COLUMNS, rows: pcdayIntradayRows(d, interned) },
+    { name: 'pcday_ip_counts', columns: IP_COUNTS_COLUMNS, rows: ipCountRows(d, interned) },
+    { name: 'video_stats_day', columns: VIDEO_STATS_DAY_COLUMNS, rows: videoStatsDayRows(d, interned) },
     {
       name: 'forum_events', columns: FORUM_EVENTS_COLUMNS,
       rows: eventRows(d, (f) => f.forum, (r) => [r.timeUs, r.username, c, r.forum_action, r.thread_id, r.subject, r.target_user_id, r.search_query, r.event_GET]),

@@ -38,6 +38,8 @@ export interface CoreFields {
   context_course_id: string | null | undefined;
   /** context.user_id: a number or string as found. */
   context_user_id: number | string | null | undefined;
+  /** The JSON text of the top-level `event` value (any type), undefined when absent. */
+  event_text: string | undefined;
 }
 
 /** Nesting deeper than this is valid JSON but not vouched for (null → slow path). */
@@ -55,6 +57,7 @@ const K_PAGE = 5;
 const K_IP = 6;
 const K_COURSE_ID = 7;
 const K_CONTEXT = 8;
+const K_EVENT = 9;
 // Keys read inside `context`.
 const C_COURSE_ID = 1;
 const C_USER_ID = 2;
@@ -275,6 +278,8 @@ function topKeyRaw(b: Uint8Array, a: number, len: number): number {
   switch (len) {
     case 2:
       return c === 105 && b[a + 1] === 112 ? K_IP : K_NONE; // ip
+    case 5:
+      return c === 101 && /* event */ b[a + 1] === 118 && b[a + 2] === 101 && b[a + 3] === 110 && b[a + 4] === 116 ? K_EVENT : K_NONE;
     case 4:
       if (c === 116) return /* time */ b[a + 1] === 105 && b[a + 2] === 109 && b[a + 3] === 101 ? K_TIME : K_NONE;
       if (c === 112) return /* page */ b[a + 1] === 97 && b[a + 2] === 103 && b[a + 3] === 101 ? K_PAGE : K_NONE;
@@ -355,6 +360,8 @@ function topKeyDecoded(k: string): number {
       return K_COURSE_ID;
     case 'context':
       return K_CONTEXT;
+    case 'event':
+      return K_EVENT;
     default:
       return K_NONE;
   }
@@ -509,6 +516,7 @@ export function scanCore(line: string): CoreFields | null {
   let courseId: string | null | undefined = undefined;
   let cCourse: string | null | undefined = undefined;
   let cUser: number | string | null | undefined = undefined;
+  let eventText: string | undefined = undefined;
 
   let i = ws(b, 0);
   if (b[i] !== 123) return null;
@@ -530,6 +538,11 @@ export function scanCore(line: string): CoreFields | null {
       if (key === K_NONE) {
         i = skipValue(b, i, 1);
         if (i < 0) return null;
+      } else if (key === K_EVENT) {
+        const start = i;
+        i = skipValue(b, i, 1);
+        if (i < 0) return null;
+        eventText = sliceOf(start, i); // offsets only move forward, as sliceOf needs
       } else if (key === K_CONTEXT) {
         if (c === 123) {
           if (!scanContext(b, i + 1)) return null;
@@ -594,5 +607,6 @@ export function scanCore(line: string): CoreFields | null {
     course_id: courseId,
     context_course_id: cCourse,
     context_user_id: cUser,
+    event_text: eventText,
   };
 }
