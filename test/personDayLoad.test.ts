@@ -54,8 +54,8 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function personDay(s: { logsDir: string; warehouse: string }, inputs: string[], o: { noSplit?: boolean; force?: boolean } = {}) {
-  const split = inputs.length ? await splitLogs(inputs, { logsDir: s.logsDir, workers: 2, chunkSize: 1 << 20, gzipLevel: 1, force: Boolean(o.force), writeLogs: !o.noSplit, collectFacts: true }) : null;
+async function personDay(s: { logsDir: string; warehouse: string }, inputs: string[], o: { noSplit?: boolean; force?: boolean; chunkSize?: number } = {}) {
+  const split = inputs.length ? await splitLogs(inputs, { logsDir: s.logsDir, workers: 2, chunkSize: o.chunkSize ?? 1 << 20, gzipLevel: 1, force: Boolean(o.force), writeLogs: !o.noSplit, collectFacts: true }) : null;
   const wh = await openDuckDBWarehouse(s.warehouse);
   try {
     const load = await loadFacts({ logsDir: s.logsDir, warehouse: wh, command: 'person-day' });
@@ -126,6 +126,15 @@ describe('person-day: person_course_day from hand-made logs (spec §5, REC)', ()
     expect(new Set(prov.map((p) => p.command))).toEqual(new Set(['person-day']));
     const pcdayInputs = prov.find((p) => p.table_name === 'pcday_intraday')!.inputs as string;
     expect(JSON.parse(pcdayInputs).map((f: string) => path.basename(f)).sort()).toEqual(Object.keys(INPUTS).sort());
+  });
+
+  it('gives the same rows when every line is a chunk of its own (events spread over chunks and workers)', async () => {
+    for (const noSplit of [false, true]) {
+      const s = scratch();
+      writeInputs(s.inDir);
+      await personDay(s, [s.inDir], { chunkSize: 1, noSplit });
+      expectMitRows(await q(s.warehouse, PCDAY_SQL));
+    }
   });
 
   it('re-running loads nothing and duplicates nothing; --force reloads to the same rows', async () => {

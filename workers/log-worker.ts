@@ -23,9 +23,10 @@ export function compress(task: CompressTask) {
   return moveWith(r, r.data.buffer);
 }
 
-/** `--no-split`: counts, rejects and facts only (the facts' typed arrays are cloned; they are small). */
+/** `--no-split`: counts, rejects and the encoded facts only (their buffer is moved, not copied). */
 export function aggregate(task: { chunk: Uint8Array }) {
-  return aggregateChunk(task.chunk);
+  const r = aggregateChunk(task.chunk);
+  return moveWith(r, r.facts.buffer);
 }
 
 export function parse(task: { chunk: Uint8Array }) {

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import { EVENT_KIND } from '../aggregate/eventRows.ts';
-import { addEventFacts, coreOfRow, eventKind, FactsByCourse, type CourseFacts } from '../aggregate/facts.ts';
+import { addEventFacts, coreOfRow, eventKind, FactsByCourse } from '../aggregate/facts.ts';
+import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
 import { scanCore } from '../events/fastCore.ts';
@@ -31,8 +32,12 @@ export interface SplitChunkResult {
   offsets: number[];
   data: Uint8Array;
   rejects: ChunkReject[];
-  /** Per-course facts for the aggregates (when asked for); the unknown bucket has none. */
-  facts?: CourseFacts[];
+  /**
+   * With facts: data[factsStart ..] holds the chunk's per-course fact batches as facts-file
+   * records, and factDays the days each course's batch covers (the unknown bucket has none).
+   */
+  factsStart?: number;
+  factDays?: Array<[string, number[]]>;
 }
 
 /** A growable byte buffer for one course's output lines. */
@@ -106,10 +111,13 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
     total += sink.len;
     offsets.push(total);
   }
-  const data = Buffer.allocUnsafeSlow(total);
+  // the facts ride in the same buffer, after the logs: one buffer moves to the main thread
+  const encoded = facts ? encodeFacts(facts.build()) : null;
+  const data = Buffer.allocUnsafeSlow(total + (encoded?.bytes.length ?? 0));
   let i = 0;
   for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
-  return { lines, courses, counts, offsets, data, rejects, ...(facts ? { facts: facts.build() } : {}) };
+  if (encoded) data.set(encoded.bytes, total);
+  return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: total, factDays: encoded.days } : {}) };
 }
 
 function addRowFacts(facts: FactsByCourse, out: Extract<LineOutcome, { ok: true }>): void {
@@ -124,7 +132,9 @@ export interface AggregateChunkResult {
   courses: string[];
   counts: number[];
   rejects: ChunkReject[];
-  facts: CourseFacts[];
+  /** The chunk's per-course fact batches as facts-file records (see SplitChunkResult). */
+  facts: Uint8Array;
+  factDays: Array<[string, number[]]>;
   /** Lines that took the full parse + rewrite (rare events, or lines the scanner could not vouch for). */
   slowLines: number;
 }
@@ -169,7 +179,8 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
     }
   });
   const courses = [...counts.keys()];
-  return { lines, courses, counts: courses.map((c) => counts.get(c)!), rejects, facts: facts.build(), slowLines };
+  const encoded = encodeFacts(facts.build());
+  return { lines, courses, counts: courses.map((c) => counts.get(c)!), rejects, facts: encoded.bytes, factDays: encoded.days, slowLines };
 }
 
 /** The scanner path; false when the line must take the full path. */

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { unlinkIfExists } from '../fsutil.ts';
-import type { CourseFacts } from '../aggregate/facts.ts';
-import { factDates, writeFactsFile, FACTS_FILE } from '../aggregate/factsFile.ts';
+import { FactsWriter, FACTS_FILE } from '../aggregate/factsFile.ts';
 import type { AggregateChunkResult, SplitChunkResult } from './chunkTasks.ts';
 import { InputReadError, readLineChunks, type ReadProgress } from './chunkReader.ts';
 import { CourseOutputs } from './courseOutputs.ts';
@@ -236,9 +235,10 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
   let applied: Promise<void> = Promise.resolve();
   let applyError: Error | null = null;
 
-  // the workers' batches are kept as they come: merging them here would cost the reader thread
-  // (measured ~1.1 s per 1M events); the load reads several batches per course just as well
-  const facts: CourseFacts[] | null = want.facts ? [] : null;
+  // the workers' batches are written as they come: merging them here would cost the reader
+  // thread (measured ~1.1 s per 1M events), holding them would cost memory; the load reads
+  // several batches per course just as well
+  const facts = want.facts ? new FactsWriter(path.join(work, 'parts', FACTS_FILE)) : null;
   const apply = async (r: SplitChunkResult | AggregateChunkResult): Promise<void> => {
     const base = lines;
     lines += r.lines;
@@ -247,7 +247,15 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
       await rejects.write({ line: base + rej.line + 1, reason: rej.reason, raw: rej.raw, ...(rej.rawBase64 ? { rawBase64: rej.rawBase64 } : {}) });
     }
     progress.rejects += r.rejects.length;
-    if (facts !== null) for (const f of r.facts ?? []) facts.push(f);
+    if (facts !== null) {
+      const t0 = performance.now();
+      if ('data' in r) {
+        if (r.factsStart !== undefined) await facts.add({ bytes: r.data.subarray(r.factsStart), days: r.factDays ?? [] });
+      } else {
+        await facts.add({ bytes: r.facts, days: r.factDays });
+      }
+      progress.factsMs += performance.now() - t0;
+    }
     r.courses.forEach((c, i) => {
       const n = r.counts[i]!;
       events += n;
@@ -288,6 +296,7 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
     if (!(e instanceof InputReadError)) {
       markReadDone();
       await applied;
+      await facts?.close().catch(() => undefined);
       throw e;
     }
     status = 'partial';
@@ -304,14 +313,16 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
   }
   markReadDone();
   await applied;
-  if (applyError) throw applyError;
+  if (applyError) {
+    await facts?.close().catch(() => undefined);
+    throw applyError;
+  }
   await outputs.finish();
   const hadRejects = await rejects.close();
   let dates: Record<string, string[]> | undefined;
   if (facts !== null) {
     const t0 = performance.now();
-    dates = factDates(facts);
-    await writeFactsFile(path.join(work, 'parts', FACTS_FILE), facts);
+    dates = await facts.close();
     progress.factsMs += performance.now() - t0;
   }
 
