@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 /**
  * scanCore (src/events/fastCore.ts), the validating field scanner of the aggregate-only fast
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanCore, type CoreFields } from '../src/events/fastCore.ts';
+import { scanCore, scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
 import { preprocessLine } from '../src/events/line.ts';
 import { generateLogs } from '../scripts/generate-logs.ts';
 import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
@@ -75,6 +76,13 @@ interface Check {
 /** The contract: non-null ⇒ JSON.parse succeeds, plain object, same fields (Object.is). */
 function check(line: string): Check {
   const got = scanCore(line);
+  // the byte-level entry point must say exactly the same (on a valid UTF-8 encoding of the line;
+  // lone surrogates have none, and the caller rejects such bytes before scanning)
+  if (isUtf8(Buffer.from(line)) && Buffer.from(line).toString() === line) {
+    const pad = Buffer.concat([Buffer.from('xx'), Buffer.from(line), Buffer.from('\nyy')]);
+    const bytes = scanCoreBytes(pad, 2, pad.length - 3);
+    if (!isDeepStrictEqual(bytes, got)) return { scanned: got !== null, problem: `scanCoreBytes ${JSON.stringify(bytes)?.slice(0, 200)} vs scanCore ${JSON.stringify(got)?.slice(0, 200)}` };
+  }
   const ref = reference(line);
   if (got === null) return { scanned: false, problem: null };
   if (ref.kind !== 'object') return { scanned: true, problem: `non-null for a line JSON.parse ${ref.kind === 'throws' ? 'rejects' : 'reads as a non-object'}` };

@@ -5,7 +5,7 @@ import { addEventFacts, coreOfRow, eventKind, FactsByCourse } from '../aggregate
 import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
-import { scanCore } from '../events/fastCore.ts';
+import { scanCore, scanCoreBytes, type CoreFields } from '../events/fastCore.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
@@ -162,9 +162,14 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
       rejects.push({ line: index, reason: 'invalid UTF-8', raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
       return;
     }
-    const raw = buf.toString('utf8', start, end);
+    let raw: string | null = null;
     try {
-      if (fastLine(raw, facts, count)) return;
+      // the scanner on the line's bytes: most lines are never decoded to a string at all
+      const fast = fastFields(scanCoreBytes(buf, start, end), facts, count);
+      if (fast === FAST_DONE) return;
+      raw = buf.toString('utf8', start, end);
+      // the scanner could not read the bytes as they are (a syslog prefix, odd whitespace, …)
+      if (fast === FAST_UNSCANNED && fastLine(raw, facts, count)) return;
       slowLines++;
       const out = processLine(raw);
       if (!out.ok) {
@@ -175,7 +180,7 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
       count(key);
       if (key !== '') addRowFacts(facts, out);
     } catch (e) {
-      rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw });
+      rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw: raw ?? buf.toString('utf8', start, end) });
     }
   });
   const courses = [...counts.keys()];
@@ -183,16 +188,27 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   return { lines, courses, counts: courses.map((c) => counts.get(c)!), rejects, facts: encoded.bytes, factDays: encoded.days, slowLines };
 }
 
-/** The scanner path; false when the line must take the full path. */
+/** The scanner path on a line's text; false when the line must take the full path. */
 function fastLine(raw: string, facts: FactsByCourse, count: (course: string) => void): boolean {
   const s = preprocessLine(raw);
   if (s.charCodeAt(0) !== 123) return false;
-  const f = scanCore(s);
-  if (f === null || typeof f.time !== 'string') return false;
+  return fastFields(scanCore(s), facts, count) === FAST_DONE;
+}
+
+const FAST_DONE = 0;
+/** Scanned, but the line needs the full path (an odd time, an event the compact tables read). */
+const FAST_FULL = 1;
+/** The scanner could not vouch for the line. */
+const FAST_UNSCANNED = 2;
+
+/** The facts of a scanned line, when its core fields are enough. */
+function fastFields(f: CoreFields | null, facts: FactsByCourse, count: (course: string) => void): number {
+  if (f === null) return FAST_UNSCANNED;
+  if (typeof f.time !== 'string') return FAST_FULL;
   const timeUs = parseTimeMicros(f.time);
-  if (Number.isNaN(timeUs)) return false;
+  if (Number.isNaN(timeUs)) return FAST_FULL;
   const kind = eventKind(f.event_type, f.event_source);
-  if (kind !== 0 && kind !== EVENT_KIND.video) return false;
+  if (kind !== 0 && kind !== EVENT_KIND.video) return FAST_FULL;
   const course = resolveCourseId({
     course_id: f.course_id, event_source: f.event_source, page: f.page, event_type: f.event_type,
     ...(f.context_course_id !== undefined ? { context: { course_id: f.context_course_id } } : {}),
@@ -200,11 +216,11 @@ function fastLine(raw: string, facts: FactsByCourse, count: (course: string) => 
   let row: JsonObject | null = null;
   if (kind !== 0 && course !== null) {
     row = videoPayloadRow(f.event_type, f.event_text);
-    if (row === null) return false;
+    if (row === null) return FAST_FULL;
   }
   count(course ?? '');
   if (course !== null) addEventFacts(facts.get(course), { username: f.username, eventType: f.event_type, eventSource: f.event_source, ip: f.ip }, timeUs, kind, row);
-  return true;
+  return FAST_DONE;
 }
 
 /**
