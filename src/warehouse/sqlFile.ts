@@ -14,8 +14,14 @@ export function sqlFilePath(name: string): string {
   return path.join(SQL_DIR, `${checkPlainName('table', name)}.sql`);
 }
 
-/** The SELECT of `sql/<name>.sql` with every `{{table}}` qualified in `schema`. */
-export function renderSqlFile(name: string, dialect: Dialect, schema: string): string {
+/**
+ * The SELECT of `sql/<name>.sql` with every `{{table}}` qualified in `schema`, and every
+ * `{{param}}` named in `params` replaced by that value as a string literal (course ids are
+ * untrusted: they only ever enter SQL through the dialect's quoting).
+ */
+export function renderSqlFile(name: string, dialect: Dialect, schema: string, params: Readonly<Record<string, string>> = {}): string {
   const text = fs.readFileSync(sqlFilePath(name), 'utf8');
-  return text.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, table: string) => dialect.tableRef(schema, table));
+  return text.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, name: string) =>
+    Object.hasOwn(params, name) ? dialect.stringLiteral(params[name]!) : dialect.tableRef(schema, name),
+  );
 }
