@@ -99,6 +99,33 @@ Examples:
     });
 
   program
+    .command('fetch')
+    .description('download what is new under an S3 prefix (size + ETag compared), resumable, atomic')
+    .argument('<url>', 's3://bucket/prefix')
+    .option('--to <dir>', 'destination (default ./<bucket>, keys kept whole); keys are written relative to the prefix')
+    .option('--endpoint <url>', 'an S3-compatible server instead of AWS')
+    .option('--region <region>', 'AWS region (default: the SDK\'s own lookup, else us-east-1)')
+    .option('--force-path-style', 'path-style URLs (most S3-compatible servers)')
+    .option('--concurrency <n>', 'parallel downloads (default 8)', positiveInt)
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress bar or progress lines')
+    .addHelpText('after', `
+Credentials come from the standard AWS chain (environment, ~/.aws, instance roles). A manifest
+<to>/.edx2bq-fetch.json remembers what was fetched: a re-run downloads only new or changed
+objects. Interrupted downloads continue where they stopped (Range requests); nothing
+incomplete ever has the final name. Transient errors (5xx, throttling, resets) are retried with
+backoff. Keys that could write outside --to (.., absolute, control characters) are refused and
+reported; exit code 1 if any key was refused or failed.
+
+Examples:
+  edx2bq fetch s3://course-data/mitx-2014-10-19.zip --to dumps/
+  edx2bq fetch s3://edx-logs/prod/2014/ --to logs/ --concurrency 4`)
+    .action(async (url: string, o) => {
+      const { runFetch } = await import('./commands/fetch.ts');
+      process.exitCode = await runFetch(url, o);
+    });
+
+  program
     .command('rephrase')
     .description('rewrite raw tracking-log lines from stdin to stdout, line for line (for checking single events)')
     .addHelpText('after', `
