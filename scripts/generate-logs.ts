@@ -3,16 +3,18 @@
  *
  *   node scripts/generate-logs.ts --out DIR [--courses 4] [--learners 200] [--days 2]
  *        [--start 2015-03-01] [--events-per-day E] [--seed 1] [--malformed-rate 0.001] [--org mitx]
+ *        [--dump] [--dump-date YYYY-MM-DD]
  *
  * Writes DIR/<org>-edx-events-YYYY-MM-DD.log.gz (gzip level 1) for each day and DIR/truth.json.
- * Same options and seed → byte-identical output.
+ * With --dump, also the weekly research dump of the same world under DIR/dump/<org>-<dump date>/
+ * (scripts/gen/dump.ts), described in truth.json's `dump`. Same options and seed → byte-identical output.
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { generateLogs, DEFAULTS } from './gen/generate.ts';
 
 export { generateLogs, dailyFileName } from './gen/generate.ts';
-export type { GenerateOptions, Truth, FileTruth, CourseTruth } from './gen/types.ts';
+export type { GenerateOptions, Truth, FileTruth, CourseTruth, DumpTruth, DumpCourseTruth, ForumTruth } from './gen/types.ts';
 
 const USAGE = `usage: node scripts/generate-logs.ts --out DIR [options]
   --out DIR              output directory (required)
@@ -24,6 +26,10 @@ const USAGE = `usage: node scripts/generate-logs.ts --out DIR [options]
   --seed S               integer seed (default ${DEFAULTS.seed})
   --malformed-rate R     chance of a malformed line before each event (default ${DEFAULTS.malformedRate})
   --org ORG              org in file names and course ids (default ${DEFAULTS.org})
+  --dump                 also write the weekly research dump (SQL tables as TSV, forum .mongo,
+                         course structure JSON, OLX tarball) consistent with the logs, under
+                         DIR/dump/<org>-<dump date>/, and its counts in truth.json ("dump")
+  --dump-date YYYY-MM-DD date of the dump (default: the day after the last log day); implies --dump
   --quiet                no progress output`;
 
 function num(name: string, v: string | undefined): number | undefined {
@@ -48,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         'malformed-rate': { type: 'string' },
         org: { type: 'string' },
+        dump: { type: 'boolean' },
+        'dump-date': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -79,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       seed: num('seed', values.seed),
       malformedRate: num('malformed-rate', values['malformed-rate']),
       org: values.org,
+      dump: values.dump === true || values['dump-date'] !== undefined,
+      dumpDate: values['dump-date'],
       onFile: (name, f) => {
         const now = performance.now();
         if (!quiet) {
@@ -97,6 +107,10 @@ async function main(argv: string[]): Promise<number> {
         `total: ${ev} events in ${s.toFixed(2)} s wall (${Math.round(ev / s)} events/s); ` +
           `generating thread ${cpuS.toFixed(2)} s CPU (${Math.round(ev / cpuS)} events per CPU second); truth in ${values.out}/truth.json\n`,
       );
+      if (truth.dump) {
+        const files = Object.values(truth.dump.courses).reduce((a, c) => a + c.files.length, 0);
+        process.stderr.write(`dump: ${files} files for ${Object.keys(truth.dump.courses).length} courses, ${truth.dump.users} users, in ${values.out}/${truth.dump.dir} (${((performance.now() - tFile) / 1000).toFixed(2)} s after the last log file)\n`);
+      }
     }
     return 0;
   } catch (e) {

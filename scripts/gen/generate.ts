@@ -1,9 +1,10 @@
-/** generateLogs(): world → D daily gzip files → truth.json. */
+/** generateLogs(): world → D daily gzip files (→ the research dump, with `dump`) → truth.json. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DayGen } from './day.ts';
 import { addDays } from './time.ts';
 import { buildWorld, type Course, type Learner } from './world.ts';
+import { writeDump } from './dump.ts';
 import type { GenerateOptions, Truth } from './types.ts';
 
 export const DEFAULTS = { courses: 4, learners: 200, days: 2, start: '2015-03-01', seed: 1, malformedRate: 0.001, org: 'mitx' } as const;
@@ -32,6 +33,12 @@ export async function generateLogs(opts: GenerateOptions): Promise<Truth> {
   if (!/^[A-Za-z0-9_.-]+$/.test(org)) throw new Error(`org must be [A-Za-z0-9_.-]+, got ${org}`);
   const eventsPerDay = opts.eventsPerDay ?? learners * 9;
   if (!Number.isInteger(eventsPerDay) || eventsPerDay < 0) throw new Error(`events-per-day must be a non-negative integer, got ${eventsPerDay}`);
+  const dumpDate = opts.dumpDate ?? addDays(start, days);
+  if (opts.dump) {
+    const ms = Date.parse(dumpDate + 'T00:00:00Z');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(dumpDate) || !Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== dumpDate) throw new Error(`dump-date must be a YYYY-MM-DD date, got ${dumpDate}`);
+    if (dumpDate < addDays(start, days)) throw new Error(`dump-date must not be before the day after the last log day (${addDays(start, days)}), got ${dumpDate}`);
+  }
 
   await mkdir(opts.out, { recursive: true });
   const world = buildWorld(seed, courses, learners, org);
@@ -65,6 +72,10 @@ export async function generateLogs(opts: GenerateOptions): Promise<Truth> {
     carry = res.carryOut;
     truth.files[name] = res.truth;
     opts.onFile?.(name, res.truth);
+  }
+  if (opts.dump) {
+    // A fresh world inside: the days above changed the enrollments of this one.
+    truth.dump = await writeDump({ out: opts.out, seed, courses, learners, org, start, days, dumpDate, logFiles: Object.keys(truth.files) });
   }
   await writeFile(join(opts.out, 'truth.json'), JSON.stringify(truth, null, 1) + '\n');
   return truth;

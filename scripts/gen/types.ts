@@ -21,6 +21,13 @@ export interface GenerateOptions {
   org?: string;
   /** Progress callback, called after each file. */
   onFile?: (name: string, file: FileTruth) => void;
+  /**
+   * Also write a weekly research dump consistent with the logs under `<out>/dump/<org>-<dumpDate>/`
+   * (default false; the CLI's --dump turns it on) and describe it in `truth.dump`.
+   */
+  dump?: boolean;
+  /** Date of the dump, YYYY-MM-DD (default: the day after the last log day; never earlier). Implies nothing unless `dump`. */
+  dumpDate?: string;
 }
 
 export const MALFORMED_KINDS = ['truncated', 'garbage', 'array', 'number', 'badTime', 'missingTime', 'empty', 'invalidUtf8'] as const;
@@ -84,4 +91,120 @@ export interface Truth {
   courses: CourseTruth[];
   learners: number;
   staff: number;
+  /** Present only when the dump was written. */
+  dump?: DumpTruth;
+}
+
+/** The forum export of one course. */
+export interface ForumTruth {
+  /** Lines (CommentThread + Comment documents). */
+  documents: number;
+  threads: number;
+  /** Comments without parent_id. */
+  responses: number;
+  /** Comments with a parent_id. */
+  comments: number;
+  /** Documents created by edx.forum.*.created events of the logs (same ids and authors). */
+  fromLogs: number;
+  /** Vote events of the logs whose target is a document (voter added to votes.up). */
+  logVotes: number;
+  /** Log-created responses/comments whose thread or parent is not in the export (0 by construction). */
+  danglingReferences: number;
+  /** Distinct author_id. */
+  authors: number;
+  pinned: number;
+  endorsed: number;
+  /** Sum of votes.count. */
+  votes: number;
+}
+
+/** One course of the research dump. All user counts are distinct user ids of the course's files. */
+export interface DumpCourseTruth {
+  /** `{org}-{course}-{run}`, the prefix of every file name of the course. */
+  prefix: string;
+  /** File names written for this course, sorted. */
+  files: string[];
+  /** Data rows per .sql table (header excluded), documents in the .mongo file under `forum`. */
+  rows: Record<string, number>;
+  /** Columns left out of a table's file (older / newer export variants), table → columns. */
+  omittedColumns: Record<string, string[]>;
+  /** Tables whose file ends without a final newline. */
+  unterminated: string[];
+  /** auth_user rows: everyone of the course (enrolled, unenrolled, certificate only, staff). What user_info_combo holds. */
+  registered: number;
+  /** auth_user rows with is_active 0. */
+  inactiveAccounts: number;
+  /** auth_user rows without an auth_userprofile row. */
+  withoutProfile: number;
+  /** student_courseenrollment rows (one per user). */
+  enrolled: number;
+  /** Enrollment rows with is_active 1 / 0. */
+  active: number;
+  unenrolled: number;
+  /** Enrollment rows by mode (all rows / active rows). */
+  modes: Record<string, number>;
+  activeModes: Record<string, number>;
+  /** Enrollment rows with mode verified. */
+  verified: number;
+  /** Enrollment rows of (user, course) pairs the logs have enrollment events for. */
+  withLogEnrollmentEvents: number;
+  /** Enrollment rows created during the logs (created = the first edx.course.enrollment.activated). */
+  createdDuringLogs: number;
+  /** Enrollment events of the logs for this course (activated, deactivated, mode_changed). */
+  logEnrollmentEvents: Record<string, number>;
+  /** certificates_generatedcertificate rows. */
+  certificates: number;
+  certificateStatus: Record<string, number>;
+  /** status downloadable. */
+  certified: number;
+  /** Certificate rows whose user has no enrollment row. */
+  certificateWithoutEnrollment: number;
+  /** Certificates with grade '' (not parseable). */
+  certificateGradeEmpty: number;
+  /** GRADE_CUTOFFS of grading_policy.json, its `Pass` cutoff (null when none) and its minimum. */
+  gradeCutoffs: Record<string, number>;
+  passingGrade: number | null;
+  minCutoff: number;
+  /** Certificates with a grade ≥ minCutoff. */
+  gradeAtLeastMinCutoff: number;
+  /** Users with a student_courseaccessrole row (staff, instructor, beta_testers). */
+  courseRoleUsers: number;
+  courseRoles: Record<string, number>;
+  forumRoles: Record<string, number>;
+  /** Users labelled Staff by spec §3 with the REC role-name normalisation (Community TA, Group Moderator count). */
+  rolesStaff: number;
+  /** … and as the original labels them (only course roles, Administrator and Moderator count). */
+  rolesStaffOriginal: number;
+  /** Registered users with ≥1 base event in this course in the logs. */
+  withLogActivity: number;
+  /** Registered users with no base event in this course. */
+  noLogActivity: number;
+  /** Registered users whose username is on no valid log line at all. */
+  neverInLogs: number;
+  /** Usernames with base events in this course that are not registered (0 by construction). */
+  activeNotRegistered: number;
+  /** Chapters in the course structure (the `explored` denominator), users with chapter rows, users with ≥ floor(chapters/2). */
+  chapters: number;
+  viewed: number;
+  explored: number;
+  /** Users with chapter rows but no log activity in the course. */
+  viewedWithoutLogs: number;
+  /** studentmodule rows by module_type; rows whose state is ≥ 100 KB. */
+  studentmoduleTypes: Record<string, number>;
+  largeStates: number;
+  /** Problem rows that come from problem_check events of the logs (grade = the last check's). */
+  problemRowsFromLogs: number;
+  /** Graded sequentials by format in the OLX. */
+  gradedSequentials: Record<string, number>;
+  forum: ForumTruth;
+}
+
+export interface DumpTruth {
+  date: string;
+  /** Directory relative to `out`: `dump/<org>-<date>`. */
+  dir: string;
+  /** Distinct users over all courses. */
+  users: number;
+  /** Per course, keyed by slash-form course id. */
+  courses: Record<string, DumpCourseTruth>;
 }
