@@ -4,12 +4,17 @@
  *   BENCH_EVENTS      events of the main generated day (default 1,000,000)
  *   BENCH_BIG_EVENTS  events of the memory-check day (default 4,000,000; 0 skips it)
  *   BENCH_DATA        where generated data is cached (default ./bench-data)
+ *   BENCH_DUMP_COURSES, BENCH_DUMP_ENROLLMENTS, BENCH_DUMP_STUDENTMODULE
+ *                     the setup-sql dump: courses, enrollments per course, studentmodule rows per
+ *                     course (default 20, 50,000, 500,000: 1M enrollments, 10M studentmodule rows;
+ *                     BENCH_DUMP_COURSES=0 skips it)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateLogs } from '../scripts/generate-logs.ts';
+import { writeDumpBenchData } from './dumpData.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BIG = Number(process.env.BENCH_BIG_EVENTS ?? 4_000_000);
@@ -110,6 +115,35 @@ if (BIG > 0) {
   bigNote = `big day: ${f(splitBig.events)} events, split ${splitBig.seconds.toFixed(1)} s, person-day ${pdBig.seconds.toFixed(1)} s + load ${pdBig.loadSeconds!.toFixed(1)} s`;
 }
 fs.rmSync(outDir, { recursive: true, force: true });
+
+const DUMP_COURSES = Number(process.env.BENCH_DUMP_COURSES ?? 20);
+if (DUMP_COURSES > 0) {
+  const perCourse = Number(process.env.BENCH_DUMP_ENROLLMENTS ?? 50_000);
+  const smPerCourse = Number(process.env.BENCH_DUMP_STUDENTMODULE ?? 500_000);
+  const sqlDir = path.join(DATA, `dump-${DUMP_COURSES}x${perCourse}x${smPerCourse}`);
+  const date = '2015-06-01';
+  const rowsFile = path.join(sqlDir, '.rows.json');
+  if (!fs.existsSync(rowsFile)) {
+    fs.rmSync(sqlDir, { recursive: true, force: true });
+    process.stderr.write(`generating a waldofied dump: ${DUMP_COURSES} courses × ${f(perCourse)} enrollments, ${f(DUMP_COURSES * smPerCourse)} studentmodule rows …\n`);
+    const r = await writeDumpBenchData({ dir: sqlDir, courses: DUMP_COURSES, enrollmentsPerCourse: perCourse, studentmodulePerCourse: smPerCourse, date });
+    fs.writeFileSync(rowsFile, JSON.stringify(r.rows));
+  }
+  const dumpRows = JSON.parse(fs.readFileSync(rowsFile, 'utf8')) as Record<string, number>;
+  const whFile = path.join(DATA, 'dump-bench.duckdb');
+  process.stderr.write('setup-sql floor: DuckDB read_csv of every file …\n');
+  const ssFloor = scenario('setupsqlFloor', sqlDir, date, whFile) as unknown as { seconds: number; perTable: Record<string, { seconds: number }>; maxRssMB: number };
+  process.stderr.write('setup-sql …\n');
+  const ss = scenario('setupsql', sqlDir, date, whFile) as unknown as { seconds: number; perTable: Record<string, { seconds: number; rows: number }>; maxRssMB: number };
+  fs.rmSync(whFile, { force: true });
+  fs.rmSync(`${whFile}.wal`, { force: true });
+  const totalRows = Object.values(dumpRows).reduce((a, b) => a + b, 0);
+  row(`setup-sql floor: DuckDB read_csv of the ${DUMP_COURSES} courses' CSVs`, `${ssFloor.seconds.toFixed(1)} s, ${f(totalRows / ssFloor.seconds)} rows/s`, '1.00× (reference)', '', `${f(ssFloor.maxRssMB)} MB`);
+  row(`setup-sql: ${f(dumpRows.enrollment ?? 0)} enrollments, ${f(dumpRows.studentmodule ?? 0)} studentmodule rows`, `${ss.seconds.toFixed(1)} s`, `${(ss.seconds / ssFloor.seconds).toFixed(2)}× the floor's time`, '≤ 1.50×', `${f(ss.maxRssMB)} MB`);
+  const order = ['users', 'profiles', 'enrollment', 'certificates', 'user_id_map', 'roleforum', 'studentmodule', 'user_info_combo', 'roles'];
+  const perTable = order.filter((t) => ss.perTable[t]).map((t) => `${t} ${f(ss.perTable[t]!.rows / Math.max(ss.perTable[t]!.seconds, 1e-6))}`);
+  row('setup-sql rows/s per table', perTable.join(', '), '', '', '');
+}
 
 process.stderr.write('simdjson (1 thread, own process) …\n');
 try {

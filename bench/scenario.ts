@@ -4,6 +4,8 @@
  *   node bench/scenario.ts split   <input dir> <workers> <chunkMB> <logs dir>
  *   node bench/scenario.ts persondayNoSplit <input dir> <workers> <chunkMB> <logs dir>   (the pass + the load)
  *   node bench/scenario.ts persondaySplit   <input dir> <workers> <chunkMB> <logs dir>
+ *   node bench/scenario.ts setupsqlFloor <sql dir> <date> <warehouse file>   (DuckDB's read_csv of every file)
+ *   node bench/scenario.ts setupsql      <sql dir> <date> <warehouse file>   (setup-sql's loader)
  *   node bench/scenario.ts parsers <input file> <MB of lines>
  *   node bench/scenario.ts simdjson <input file> <MB of lines>
  * Prints one JSON object on stdout.
@@ -86,6 +88,59 @@ async function personDay(dir: string, workers: number, chunkMB: number, logsDir:
   };
 }
 
+/** The waldofied course dirs of a benchmark SQL dir: [course id, dump dir]. */
+function benchCourseDirs(sqlDir: string, date: string): Array<[string, string]> {
+  return fs.readdirSync(sqlDir).sort().map((d) => [d.split('-').join('/'), path.join(sqlDir, d, date)] as [string, string]);
+}
+
+/** The floor of setup-sql: DuckDB's own read_csv of each gzipped CSV into a table, nothing else. */
+async function setupsqlFloor(sqlDir: string, date: string, whFile: string) {
+  fs.rmSync(whFile, { force: true });
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DUCKDB_CSV_OPTIONS } = await import('../src/dump/tsv.ts');
+  const inst = await DuckDBInstance.create(whFile);
+  const conn = await inst.connect();
+  const started = performance.now();
+  const perTable: Record<string, { seconds: number; rows: number }> = {};
+  let k = 0;
+  for (const [, dir] of benchCourseDirs(sqlDir, date)) {
+    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.csv.gz')).sort()) {
+      const t0 = performance.now();
+      await conn.run(`CREATE TABLE t${k++} AS SELECT * FROM read_csv('${path.join(dir, f).replace(/'/g, "''")}', ${DUCKDB_CSV_OPTIONS})`);
+      const table = f.replace('.csv.gz', '');
+      const e = (perTable[table] ??= { seconds: 0, rows: 0 });
+      e.seconds += (performance.now() - t0) / 1000;
+    }
+  }
+  await conn.run('CHECKPOINT');
+  const seconds = (performance.now() - started) / 1000;
+  conn.closeSync();
+  inst.closeSync();
+  return { seconds, perTable, maxRssMB: maxRssMB() };
+}
+
+/** setup-sql's loader (loadDump) on every course dir: raw tables, studentmodule, user_info_combo, roles. */
+async function setupsql(sqlDir: string, date: string, whFile: string) {
+  fs.rmSync(whFile, { force: true });
+  const { loadDump } = await import('../src/dump/setupSql.ts');
+  const wh = await openDuckDBWarehouse(whFile);
+  const started = performance.now();
+  const perTable: Record<string, { seconds: number; rows: number }> = {};
+  for (const [course, dir] of benchCourseDirs(sqlDir, date)) {
+    const s = await loadDump(wh, course, dir, 'bench');
+    for (const [t, n] of Object.entries(s.rows)) {
+      const e = (perTable[t] ??= { seconds: 0, rows: 0 });
+      e.rows += n;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  // per-table time from the provenance records (each step's own duration)
+  const prov = await wh.query(`SELECT table_name, sum(duration_ms) FROM main._edx2bq WHERE command = 'bench' GROUP BY 1`);
+  for (const [t, ms] of prov.rows) if (perTable[String(t)]) perTable[String(t)]!.seconds = Number(ms) / 1000;
+  await wh.close();
+  return { seconds, perTable, maxRssMB: maxRssMB() };
+}
+
 /** Single-thread comparison of parsing strategies on the same lines. */
 async function parsers(file: string, mb: number) {
   const text = zlib.gunzipSync(fs.readFileSync(file));
@@ -165,6 +220,8 @@ if (name === 'floor') out = await floor(args[0]!, Number(args[1]), Number(args[2
 else if (name === 'split') out = await split(args[0]!, Number(args[1]), Number(args[2]), args[3]!);
 else if (name === 'persondayNoSplit') out = await personDay(args[0]!, Number(args[1]), Number(args[2]), args[3]!, false);
 else if (name === 'persondaySplit') out = await personDay(args[0]!, Number(args[1]), Number(args[2]), args[3]!, true);
+else if (name === 'setupsqlFloor') out = await setupsqlFloor(args[0]!, args[1]!, args[2]!);
+else if (name === 'setupsql') out = await setupsql(args[0]!, args[1]!, args[2]!);
 else if (name === 'parsers') out = await parsers(args[0]!, Number(args[1]));
 else if (name === 'simdjson') out = await simdjsonScenario(args[0]!, Number(args[1]));
 else throw new Error(`unknown scenario ${name}`);

@@ -99,6 +99,83 @@ Examples:
     });
 
   program
+    .command('waldofy')
+    .description('file a weekly research dump under the course SQL directory: short names, TSV → gzipped CSV, per course and dump date')
+    .argument('<dump>', 'the decrypted dump: a directory or .zip whose name ends with -YYYY-MM-DD')
+    .argument('[courses...]', 'the courses to file (either id form); others go under UNKNOWN/ (none given: every course found)')
+    .option('--sql-dir <dir>', `the course SQL base directory (default ${DEFAULTS.sqlDir}; env EDX2BQ_SQL_DIR)`)
+    .option('--gzip-level <0-9>', 'gzip level of the CSV files')
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress lines')
+    .addHelpText('after', `
+edX's file names ({org}-{course}-{run}-{table}-prod-analytics.sql) become the short names of the
+spec (users, profiles, enrollment, certificates, studentmodule, rolecourse, roleforum, …) in
+<sql-dir>/<ORG-NUM-RUN>/<dump date>/; the longest known course id that prefixes a file name
+wins. TSV is parsed properly (the four escapes undone, NULL → null, '' kept) and written as
+gzipped CSV (null = empty field, '' = ""). Malformed rows go to <dest>/_rejects/<table>.jsonl.gz
+with their line number and reason. Existing CSV files are kept; every write is atomic.
+
+Examples:
+  edx2bq waldofy MITx-2014-10-19/ course-v1:MITx+6.002x+2T2014
+  edx2bq waldofy MITx-2014-10-19.zip --sql-dir /data/sql`)
+    .action(async (dump: string, courses: string[], o, cmd: Command) => {
+      const { runWaldofy } = await import('./commands/waldofy.ts');
+      process.exitCode = await runWaldofy([dump], courses, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
+    .command('setup-sql')
+    .description('load the latest weekly dump of each course into the warehouse: users, profiles, enrollment, certificates, studentmodule, roles, forum, user_info_combo')
+    .argument('[courses...]', 'course ids (either form); none: every course directory under the SQL directory')
+    .option('--sql-dir <dir>', `the course SQL base directory (default ${DEFAULTS.sqlDir}; env EDX2BQ_SQL_DIR)`)
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .option('--date <YYYY-MM-DD>', 'use this dump date instead of the latest')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', `
+The latest dump date of a course is the greatest YYYY-MM-DD directory that holds users and
+enrollment (a half-copied newer dump is not picked). Tables, in the course's schema:
+  users, profiles, enrollment, certificates, user_id_map, rolecourse, roleforum
+                      the dump's tables, every value as text (NULL and '' kept apart), _row = record
+  studentmodule       typed; course-v1: and block-v1: ids normalised per value
+  forum, forum_posts  the forum export rephrased (spec §4); unreadable lines in _rejects/forum.jsonl.gz
+  user_info_combo     one row per user of the course (spec §2)
+  roles               course and forum role flags per user (spec §3)
+A missing table file only empties what needs it (reported). A course is loaded whole or not at
+all; exit code 1 if a course failed.
+
+Examples:
+  edx2bq setup-sql course-v1:MITx+6.002x+2T2014
+  edx2bq setup-sql --sql-dir /data/sql --date 2014-10-19`)
+    .action(async (courses: string[], o, cmd: Command) => {
+      const { runSetupSql } = await import('./commands/setupSql.ts');
+      process.exitCode = await runSetupSql(courses, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
+    .command('axis')
+    .description('course_axis and grading_policy of each course from its OLX tarball (course_structure JSON as the fallback)')
+    .argument('[courses...]', 'course ids (either form)')
+    .option('--sql-dir <dir>', `the course SQL base directory (default ${DEFAULTS.sqlDir}; env EDX2BQ_SQL_DIR)`)
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .option('--date <YYYY-MM-DD>', 'use this dump date (pin) instead of the latest')
+    .option('--tarball <file>', 'read this course export (.xml.tar.gz) instead of the SQL directory\'s')
+    .option('--course-structure <file>', 'read this course_structure JSON instead of the SQL directory\'s')
+    .addHelpText('after', `
+course_axis: one row per content item in course order (chapter, sequential, vertical, problem,
+video, html, …) with index, url_name, name, gformat, graded, due, start, module_id, path, parent,
+chapter_mid, is_split and data (also flattened into data_* columns: ytid, itype, num_items, weight, …).
+grading_policy: one row per assignment type, with the grade cutoffs. The course's run must be in
+the tarball (an error lists the runs found). A corrupt tarball fails only that course.
+
+Examples:
+  edx2bq axis course-v1:MITx+6.002x+2T2014
+  edx2bq axis edX/DemoX/Demo_Course --tarball course.xml.tar.gz`)
+    .action(async (courses: string[], o, cmd: Command) => {
+      const { runAxis } = await import('./commands/axis.ts');
+      process.exitCode = await runAxis(courses, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
     .command('fetch')
     .description('download what is new under an S3 prefix (size + ETag compared), resumable, atomic')
     .argument('<url>', 's3://bucket/prefix')

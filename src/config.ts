@@ -14,6 +14,8 @@ export interface Config {
   workers: number;
   chunkSizeMB: number;
   gzipLevel: number;
+  /** The course SQL dirs of the weekly dumps (spec §1.5): `waldofy` writes there. */
+  sqlDir: string;
 }
 
 export const DEFAULTS: Config = {
@@ -22,6 +24,7 @@ export const DEFAULTS: Config = {
   workers: defaultWorkerCount(),
   chunkSizeMB: 1,
   gzipLevel: 1,
+  sqlDir: path.join('edx2bq-data', 'sql'),
 };
 
 const ENV: Record<keyof Config, string> = {
@@ -30,6 +33,7 @@ const ENV: Record<keyof Config, string> = {
   workers: 'EDX2BQ_WORKERS',
   chunkSizeMB: 'EDX2BQ_CHUNK_MB',
   gzipLevel: 'EDX2BQ_GZIP_LEVEL',
+  sqlDir: 'EDX2BQ_SQL_DIR',
 };
 
 export class ConfigError extends Error {}
@@ -58,6 +62,7 @@ function validate(raw: Record<string, unknown>, where: string): Partial<Config> 
     switch (k) {
       case 'logsDir':
       case 'warehouse':
+      case 'sqlDir':
         if (typeof v !== 'string' || v === '') throw new ConfigError(`${name} must be a non-empty path`);
         out[k] = v;
         break;
