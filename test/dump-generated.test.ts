@@ -1,0 +1,88 @@
+/**
+ * The weekly-dump chain on the generator's dump — waldofy → setup-sql → axis — checked against
+ * the generator's own truth (counts it decided on, never counts from the code under test).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLogs, type Truth } from '../scripts/generate-logs.ts';
+import { findAxisSource } from '../src/axis/sources.ts';
+import { loadAxis } from '../src/axis/tables.ts';
+import { loadDump } from '../src/dump/setupSql.ts';
+import { chooseCourseSqlDir } from '../src/dump/sqlDirs.ts';
+import { waldofy, type WaldofySummary } from '../src/dump/waldofy.ts';
+import { openDuckDBWarehouse, type DuckDBWarehouse } from '../src/warehouse/duckdb.ts';
+import { courseSchema } from '../src/warehouse/naming.ts';
+import { tempDir } from './helpers/logtree.ts';
+
+let root: string;
+let truth: Truth;
+let wsum: WaldofySummary;
+let wh: DuckDBWarehouse;
+
+beforeAll(async () => {
+  root = tempDir('dumpgen');
+  truth = await generateLogs({ out: path.join(root, 'raw'), courses: 3, learners: 300, days: 2, seed: 21, malformedRate: 0, dump: true });
+  const sqlDir = path.join(root, 'sql');
+  wsum = await waldofy([path.join(root, 'raw', truth.dump!.dir)], { sqlDir, courses: [], gzipLevel: 1, log: () => undefined });
+  wh = await openDuckDBWarehouse(path.join(root, 'w.duckdb'));
+  for (const c of truth.courses) {
+    const dir = await chooseCourseSqlDir(sqlDir, c.slashId);
+    await loadDump(wh, c.slashId, dir.dir, 'test');
+    await loadAxis(wh, c.slashId, (await findAxisSource(sqlDir, c.slashId)).source, 'test');
+  }
+}, 120_000);
+afterAll(async () => {
+  await wh?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+const one = async (sql: string) => (await wh.query(sql)).rows[0]![0];
+
+describe('waldofy → setup-sql → axis on the generated dump', () => {
+  it('waldofy files every table of every course without rejects', () => {
+    expect(wsum.rejects).toBe(0);
+    expect(wsum.files.failed + wsum.files.refused).toBe(0);
+    expect(wsum.coursesNotFound).toEqual([]);
+  });
+
+  it('user_info_combo, enrollment, certificates, roles and studentmodule match the truth', async () => {
+    for (const c of truth.courses) {
+      const t = truth.dump!.courses[c.slashId]!;
+      const s = courseSchema(c.slashId);
+      expect(await one(`SELECT count(*) FROM ${s}.user_info_combo`), c.slashId).toBe(t.registered);
+      expect(await one(`SELECT count(*) FROM ${s}.user_info_combo WHERE enrollment_mode = 'verified'`)).toBe(t.verified);
+      expect(await one(`SELECT count(*) FROM ${s}.user_info_combo WHERE enrollment_is_active = 0`)).toBe(t.unenrolled);
+      expect(await one(`SELECT count(*) FROM ${s}.user_info_combo WHERE certificate_status = 'downloadable'`)).toBe(t.certified);
+      expect(await one(`SELECT count(*) FROM ${s}.user_info_combo WHERE certificate_status IS NOT NULL AND enrollment_mode IS NULL`)).toBe(t.certificateWithoutEnrollment);
+      expect(await one(`SELECT count(*) FROM ${s}.roles WHERE roles = 'Staff'`)).toBe(t.rolesStaff);
+      expect(await one(`SELECT count(*) FROM ${s}.studentmodule`)).toBe(t.rows.courseware_studentmodule);
+      // every module id in the i4x form after normalisation (REC §1.7)
+      expect(await one(`SELECT count(*) FROM ${s}.studentmodule WHERE module_id LIKE 'block-v1:%'`)).toBe(0);
+    }
+  });
+
+  it('forum and forum_posts match the truth', async () => {
+    for (const c of truth.courses) {
+      const f = truth.dump!.courses[c.slashId]!.forum;
+      const s = courseSchema(c.slashId);
+      expect(await one(`SELECT count(*) FROM ${s}.forum`)).toBe(f.documents);
+      const posts = Object.fromEntries((await wh.query(`SELECT slug_type, count(*) FROM ${s}.forum_posts GROUP BY 1`)).rows.map(([k, n]) => [k, n]));
+      expect(posts).toEqual({ initial_post: f.threads, response_post: f.responses, comment: f.comments });
+    }
+  });
+
+  it("course_axis holds the course's chapters and the very videos and problems the logs use", async () => {
+    for (const c of truth.courses) {
+      const t = truth.dump!.courses[c.slashId]!;
+      const s = courseSchema(c.slashId);
+      expect(await one(`SELECT count(*) FROM ${s}.course_axis WHERE category = 'chapter'`)).toBe(t.chapters);
+      const videos = (await wh.query(`SELECT url_name FROM ${s}.course_axis WHERE category = 'video' ORDER BY 1`)).rows.map((r) => r[0]);
+      // the generator's ids are full keys (i4x://ORG/NUM/video/ID or block-v1:…+block@ID); the axis keys by url_name
+      const idOf = (key: string) => key.replace(/^.*(?:\/|block@)/, '');
+      expect(videos).toEqual(c.videos.map(idOf).sort());
+      const problems = (await wh.query(`SELECT url_name FROM ${s}.course_axis WHERE category = 'problem' ORDER BY 1`)).rows.map((r) => r[0]);
+      expect(problems).toEqual(c.problems.map(idOf).sort());
+    }
+  });
+});
