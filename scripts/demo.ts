@@ -16,16 +16,22 @@ import { formatTable } from '../src/commands/resultFormat.ts';
 import { loadFacts } from '../src/aggregate/loadFacts.ts';
 import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
 import { courseSchema } from '../src/warehouse/naming.ts';
+import { waldofy } from '../src/dump/waldofy.ts';
+import { chooseCourseSqlDir } from '../src/dump/sqlDirs.ts';
+import { loadDump } from '../src/dump/setupSql.ts';
+import { findAxisSource } from '../src/axis/sources.ts';
+import { loadAxis } from '../src/axis/tables.ts';
 import { gunzipSync } from 'node:zlib';
 
 const root = path.resolve(process.env.DEMO_DIR ?? 'demo-data');
 const raw = path.join(root, 'raw-logs');
 const logsDir = path.join(root, 'TRACKING_LOGS');
 const warehouse = path.join(root, 'warehouse.duckdb');
+const sqlDir = path.join(root, 'SQL');
 fs.rmSync(root, { recursive: true, force: true });
 
 console.log(`1. generating sample tracking logs in ${raw} …`);
-const truth = await generateLogs({ out: raw, courses: 6, learners: 2000, days: 3, seed: 1, malformedRate: 0.002 });
+const truth = await generateLogs({ out: raw, courses: 6, learners: 2000, days: 3, seed: 1, malformedRate: 0.002, dump: true });
 const files = Object.entries(truth.files);
 console.log(`   ${files.length} daily files, ${files.reduce((a, [, f]) => a + f.lines, 0).toLocaleString('en-US')} lines (${files.reduce((a, [, f]) => a + f.rejects, 0)} deliberately malformed)\n`);
 
@@ -51,7 +57,32 @@ const pcdaySql = `SELECT username, date, nevents, nvideo, nproblem_check, nforum
 console.log(`\n4. edx2bq query "${pcdaySql}"`);
 const top = await wh.query(pcdaySql);
 process.stdout.write(formatTable(top.columns, top.rows, { maxWidth: 30 }));
+
+const dumpDir = path.join(raw, truth.dump!.dir);
+console.log(`\n5. edx2bq waldofy ${rel(dumpDir)} --sql-dir ${rel(sqlDir)}`);
+const w = await waldofy([dumpDir], { sqlDir, courses: [], gzipLevel: 1, log: () => undefined });
+console.log(`   ${w.files.written} files written (${w.rows.toLocaleString('en-US')} rows, ${w.rejects} rejects) for ${truth.courses.length} courses in ${w.seconds.toFixed(1)} s`);
+console.log(`\n6. edx2bq setup-sql --sql-dir ${rel(sqlDir)}; edx2bq axis`);
+const report: string[][] = [['course', 'user_info_combo', 'verified', 'certified', 'staff', 'studentmodule', 'forum', 'course_axis', 'videos', 'problems']];
+for (const c of truth.courses) {
+  const d = await loadDump(wh, c.slashId, (await chooseCourseSqlDir(sqlDir, c.slashId)).dir, 'setup-sql');
+  const a = await loadAxis(wh, c.slashId, (await findAxisSource(sqlDir, c.slashId)).source, 'axis');
+  const s = courseSchema(c.slashId);
+  const n = async (sql: string) => String((await wh.query(sql)).rows[0]![0]);
+  report.push([
+    c.slashId, String(d.rows.user_info_combo ?? 0),
+    await n(`SELECT count(*) FROM ${s}.user_info_combo WHERE enrollment_mode = 'verified'`),
+    await n(`SELECT count(*) FROM ${s}.user_info_combo WHERE certificate_status = 'downloadable'`),
+    await n(`SELECT count(*) FROM ${s}.roles WHERE roles = 'Staff'`),
+    String(d.rows.studentmodule ?? 0), String(d.rows.forum ?? 0), String(a.courseAxisRows),
+    await n(`SELECT count(*) FROM ${s}.course_axis WHERE category = 'video'`),
+    await n(`SELECT count(*) FROM ${s}.course_axis WHERE category = 'problem'`),
+  ]);
+}
+const widths = report[0]!.map((_, i) => Math.max(...report.map((r) => r[i]!.length)));
+for (const r of report) console.log('   ' + r.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  '));
 await wh.close();
 console.log(`\nFiles: ${logsDir}/<course>/tracklog-YYYY-MM-DD.json.gz, rejects in ${logsDir}/_rejects/, markers in ${logsDir}/META/`);
+console.log(`Course SQL dirs: ${sqlDir}/<ORG-NUM-RUN>/${truth.dump!.date}/`);
 console.log(`Warehouse: ${warehouse} (try: npx edx2bq tables --warehouse ${rel(warehouse)})`);
 if (expected !== summary.events) process.exitCode = 1;
