@@ -16,6 +16,8 @@ export interface Config {
   gzipLevel: number;
   /** The course SQL dirs of the weekly dumps (spec §1.5): `waldofy` writes there. */
   sqlDir: string;
+  /** Where `s3://` inputs of split, person-day and waldofy are fetched to (only new objects are downloaded again). */
+  s3CacheDir: string;
 }
 
 export const DEFAULTS: Config = {
@@ -25,6 +27,7 @@ export const DEFAULTS: Config = {
   chunkSizeMB: 1,
   gzipLevel: 1,
   sqlDir: path.join('edx2bq-data', 'sql'),
+  s3CacheDir: path.join('edx2bq-data', 's3-cache'),
 };
 
 const ENV: Record<keyof Config, string> = {
@@ -34,6 +37,7 @@ const ENV: Record<keyof Config, string> = {
   chunkSizeMB: 'EDX2BQ_CHUNK_MB',
   gzipLevel: 'EDX2BQ_GZIP_LEVEL',
   sqlDir: 'EDX2BQ_SQL_DIR',
+  s3CacheDir: 'EDX2BQ_S3_CACHE',
 };
 
 export class ConfigError extends Error {}
@@ -63,6 +67,7 @@ function validate(raw: Record<string, unknown>, where: string): Partial<Config> 
       case 'logsDir':
       case 'warehouse':
       case 'sqlDir':
+      case 's3CacheDir':
         if (typeof v !== 'string' || v === '') throw new ConfigError(`${name} must be a non-empty path`);
         out[k] = v;
         break;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { loadFacts, type LoadFactsSummary } from '../aggregate/loadFacts.ts';
 import { loadConfig } from '../config.ts';
+import { localInputs } from './localInputs.ts';
 import { slashCourseId } from '../ids.ts';
 import { acquireDirLock } from '../logs/lock.ts';
 import { fmtInt, startProgress } from '../logs/progress.ts';
@@ -46,6 +47,7 @@ export function formatLoad(s: LoadFactsSummary, warehouse: string): string {
 export async function runPersonDay(paths: string[], o: PersonDayCliOptions): Promise<number> {
   const cfg = loadConfig({ logsDir: o.logsDir, warehouse: o.warehouse, workers: o.workers, chunkSizeMB: o.chunkMb, gzipLevel: o.gzipLevel, config: o.config });
   const courses = (o.course ?? []).map((c) => slashCourseId(c));
+  paths = await localInputs(paths, cfg.s3CacheDir);
   // open the warehouse first: a locked warehouse should stop us before the long pass over the logs
   const wh = await openDuckDBWarehouse(cfg.warehouse);
   try {

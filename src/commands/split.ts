@@ -1,4 +1,5 @@
 import { loadConfig } from '../config.ts';
+import { localInputs } from './localInputs.ts';
 import { isValidDate } from '../events/time.ts';
 import { fmtInt, startProgress } from '../logs/progress.ts';
 import { newProgress, splitLogs, type SplitSummary } from '../logs/split.ts';
@@ -37,6 +38,7 @@ export function formatSummary(s: SplitSummary): string {
 /** Runs `edx2bq split`; returns the process exit code. */
 export async function runSplit(paths: string[], o: SplitCliOptions): Promise<number> {
   const cfg = loadConfig({ logsDir: o.logsDir, workers: o.workers, chunkSizeMB: o.chunkMb, gzipLevel: o.gzipLevel, config: o.config });
+  paths = await localInputs(paths, cfg.s3CacheDir);
   if (o.date !== undefined) {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(o.date);
     if (!m || !isValidDate(Number(m[1]), Number(m[2]), Number(m[3]))) throw new Error(`--date must be a real date YYYY-MM-DD, got "${o.date}"`);

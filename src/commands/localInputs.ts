@@ -1,0 +1,13 @@
+import { resolveS3Inputs } from '../s3/fetch.ts';
+
+/**
+ * The input arguments of split, person-day and waldofy with every `s3://bucket/prefix` replaced
+ * by the local copies of its objects, fetched into `cacheDir` (only new or changed objects are
+ * downloaded; see `edx2bq fetch`). Other arguments are returned as they are.
+ */
+export async function localInputs(inputs: string[], cacheDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  if (!inputs.some((i) => i.startsWith('s3://'))) return inputs;
+  // an S3-compatible server instead of AWS (path-style URLs, as such servers expect)
+  const endpoint = env.EDX2BQ_S3_ENDPOINT;
+  return resolveS3Inputs(inputs, cacheDir, { ...(endpoint ? { endpoint, forcePathStyle: true } : {}), log: (line: string) => process.stderr.write(`${line}\n`) });
+}
