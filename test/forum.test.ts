@@ -74,3 +74,42 @@ describe('sql/forum_posts.sql (§4.3)', () => {
     }
   });
 });
+
+describe('sql/forum_person.sql (§4.3)', () => {
+  it('joins a learner’s posts and the read-type events on every post of their thread', async () => {
+    const dir = tempDir('forumperson');
+    dirs.push(dir);
+    const wh = await openDuckDBWarehouse(path.join(dir, 'w.duckdb'));
+    try {
+      const rows = [THREAD, RESPONSE, COMMENT].map((l) => {
+        const r = rephraseForumLine(l);
+        if (!r.ok) throw new Error(r.reason);
+        return r.row;
+      });
+      await wh.replaceTable({ schema: 'S', table: 'forum' }, FORUM_COLUMNS, rows, { command: 'test', step: 'forum' });
+      const { FORUM_EVENTS_COLUMNS } = await import('../src/aggregate/tables.ts');
+      const ev = (time: string, user: string, action: string, thread: string | null): Cell[] => [time.slice(0, 10), Date.parse(`${time}Z`) * 1000, user, 'MITx/6.002x/2013_Spring', action, thread, null, null, null, null];
+      await wh.replaceTable({ schema: 'S', table: 'forum_events' }, FORUM_EVENTS_COLUMNS, [
+        ev('2013-03-02T09:00:00', 'carol', 'read', 't1'), // carol reads the thread: counted on its 3 posts
+        ev('2013-03-02T09:05:00', 'carol', 'upvote', 't1'),
+        ev('2013-03-02T09:06:00', 'bob', 'read', 't1'), // bob wrote r1 and reads the thread
+        ev('2013-03-02T09:07:00', 'carol', 'reply', 't1'), // not a read-type action
+        ev('2013-03-02T09:08:00', 'carol', 'read', 't9'), // a thread with no posts in the export
+      ], { command: 'test', step: 'forum_events' });
+      await wh.createTablesAs(['forum_posts', 'forum_person'].map((t) => ({ table: { schema: 'S', table: t }, selectSql: renderSqlFile(t, wh.dialect, 'S'), provenance: { command: 'test', step: t } })));
+      const r = await wh.query(`SELECT username, slug_id, wrote, read, upvoted, strftime(first_time, '%m-%d %H:%M') AS f, strftime(last_time, '%m-%d %H:%M') AS l FROM S.forum_person ORDER BY username, slug_id`);
+      expect(r.rows).toEqual([
+        ['alice', 'c1', 1, 0, 0, '03-01 12:01', '03-01 12:01'],
+        ['alice', 't1', 1, 0, 0, '03-01 10:00', '03-01 10:00'],
+        ['bob', 'c1', 0, 1, 0, '03-02 09:06', '03-02 09:06'],
+        ['bob', 'r1', 1, 1, 0, '03-01 11:56', '03-02 09:06'],
+        ['bob', 't1', 0, 1, 0, '03-02 09:06', '03-02 09:06'],
+        ['carol', 'c1', 0, 1, 1, '03-02 09:00', '03-02 09:05'],
+        ['carol', 'r1', 0, 1, 1, '03-02 09:00', '03-02 09:05'],
+        ['carol', 't1', 0, 1, 1, '03-02 09:00', '03-02 09:05'],
+      ]);
+    } finally {
+      await wh.close();
+    }
+  });
+});

@@ -180,6 +180,12 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
       steps.push({ table: { schema: summary.schema, table }, selectSql: renderSqlFile(table, wh.dialect, summary.schema), provenance: { command: opts.command, step: `sql/${table}.sql`, inputs } });
     }
   }
+  // forum_person joins the dump's forum_posts (setup-sql) with forum_events: when both exist
+  for (const summary of summaries.values()) {
+    if (await wh.tableExists({ schema: summary.schema, table: 'forum_posts' })) {
+      steps.push({ table: { schema: summary.schema, table: 'forum_person' }, selectSql: renderSqlFile('forum_person', wh.dialect, summary.schema), provenance: { command: opts.command, step: 'sql/forum_person.sql', inputs: [`${summary.schema}.forum_posts`, `${summary.schema}.forum_events`] } });
+    }
+  }
   const derived = await wh.createTablesAs(steps);
   derived.forEach((r, i) => {
     const s = steps[i]!;

@@ -171,6 +171,12 @@ export async function loadDump(wh: Warehouse, courseId: string, dumpDir: string,
     const r = await wh.replaceTable({ schema, table: 'forum' }, FORUM_COLUMNS, forum.rows, provenance('forum.mongo rephrased (spec §4.2)', [forumFile]));
     rows.forum = r.rowsWritten;
     steps.push({ table: { schema, table: 'forum_posts' }, selectSql: renderSqlFile('forum_posts', wh.dialect, schema), provenance: provenance('sql/forum_posts.sql', [forumFile]) });
+    // forum_person also needs the log side (person-day's forum_events); person-day rebuilds it too
+    if (await wh.tableExists({ schema, table: 'forum_events' })) {
+      steps.push({ table: { schema, table: 'forum_person' }, selectSql: renderSqlFile('forum_person', wh.dialect, schema), provenance: provenance('sql/forum_person.sql', [`${schema}.forum_posts`, `${schema}.forum_events`]) });
+    } else {
+      missing.push('forum_events (forum_person is built when person-day has loaded the logs)');
+    }
   } else {
     missing.push('forum.mongo.gz (no forum tables)');
   }
