@@ -90,7 +90,7 @@ async function personDay(dir: string, workers: number, chunkMB: number, logsDir:
 
 /** The waldofied course dirs of a benchmark SQL dir: [course id, dump dir]. */
 function benchCourseDirs(sqlDir: string, date: string): Array<[string, string]> {
-  return fs.readdirSync(sqlDir).sort().map((d) => [d.split('-').join('/'), path.join(sqlDir, d, date)] as [string, string]);
+  return fs.readdirSync(sqlDir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort().map((d) => [d.split('-').join('/'), path.join(sqlDir, d, date)] as [string, string]);
 }
 
 /** The floor of setup-sql: DuckDB's own read_csv of each gzipped CSV into a table, nothing else. */
