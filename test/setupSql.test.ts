@@ -59,7 +59,8 @@ afterAll(async () => {
 describe('setup-sql: loadDump', () => {
   it('loads every table, says what is missing, and never loads passwords', async () => {
     expect(summary.rows).toMatchObject({ users: 2, profiles: 1, enrollment: 2, certificates: 0, user_id_map: 0, rolecourse: 0, roleforum: 1, studentmodule: 2, forum: 1, forum_posts: 1, user_info_combo: 2, roles: 1 });
-    expect(summary.missing.map((m) => m.split(' ')[0])).toEqual(['certificates.csv.gz', 'user_id_map.csv.gz', 'rolecourse.csv.gz']);
+    // forum_events comes from person-day, which has not run here: forum_person waits for it
+    expect(summary.missing.map((m) => m.split(' ')[0])).toEqual(['certificates.csv.gz', 'user_id_map.csv.gz', 'rolecourse.csv.gz', 'forum_events']);
     const cols = (await wh.query(`SELECT * FROM ${S}.users LIMIT 0`)).columns.map((c) => c.name);
     expect(cols).not.toContain('password');
     expect(cols).toEqual(expect.arrayContaining(['is_superuser', 'avatar_typ', '_row'])); // missing → NULL column; extra kept
