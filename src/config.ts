@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { isValidDate } from './events/time.ts';
+import { slashCourseId } from './ids.ts';
 import path from 'node:path';
 import { defaultWorkerCount } from './logs/pool.ts';
 
@@ -18,6 +20,11 @@ export interface Config {
   sqlDir: string;
   /** Where `s3://` inputs of split, person-day and waldofy are fetched to (only new objects are downloaded again). */
   s3CacheDir: string;
+  /**
+   * Pinned dump dates (spec §1.6, `course_axis_pin_dates`): course id (either form) → the
+   * `YYYY-MM-DD` dump setup-sql and axis use instead of the latest. Config file only.
+   */
+  dumpDates: Record<string, string>;
 }
 
 export const DEFAULTS: Config = {
@@ -28,9 +35,10 @@ export const DEFAULTS: Config = {
   gzipLevel: 1,
   sqlDir: path.join('edx2bq-data', 'sql'),
   s3CacheDir: path.join('edx2bq-data', 's3-cache'),
+  dumpDates: {},
 };
 
-const ENV: Record<keyof Config, string> = {
+const ENV: Partial<Record<keyof Config, string>> = {
   logsDir: 'EDX2BQ_LOGS_DIR',
   warehouse: 'EDX2BQ_WAREHOUSE',
   workers: 'EDX2BQ_WORKERS',
@@ -80,6 +88,17 @@ function validate(raw: Record<string, unknown>, where: string): Partial<Config> 
       case 'gzipLevel':
         out.gzipLevel = checkInt(name, v, 0, 9);
         break;
+      case 'dumpDates': {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${name} must be an object: course id → YYYY-MM-DD`);
+        const dates: Record<string, string> = {};
+        for (const [course, date] of Object.entries(v as Record<string, unknown>)) {
+          const m = typeof date === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(date) : null;
+          if (!m || !isValidDate(Number(m[1]), Number(m[2]), Number(m[3]))) throw new ConfigError(`${name}: the date of ${course} must be a real date YYYY-MM-DD, got ${JSON.stringify(date)}`);
+          dates[slashCourseId(course)] = date as string;
+        }
+        out.dumpDates = dates;
+        break;
+      }
       default:
         throw new ConfigError(`unknown setting "${k}" in ${where}; known: ${Object.keys(DEFAULTS).join(', ')}`);
     }

@@ -91,3 +91,44 @@ describe('setup-sql: loadDump', () => {
     expect(rejects).toEqual([expect.objectContaining({ line: 2, raw: 'not json', reason: expect.stringContaining('bad JSON') })]);
   });
 });
+
+describe('setup-sql: the dump date', () => {
+  it('takes the latest date by default, and the date pinned in the config (dumpDates) when there is one', async () => {
+    const { runSetupSql } = await import('../src/commands/setupSql.ts');
+    const { loadConfig, ConfigError } = await import('../src/config.ts');
+    const dir = tempDir('pin');
+    try {
+      const sqlDir = path.join(dir, 'sql');
+      for (const [date, n] of [['2013-06-01', 1], ['2013-06-08', 2]] as const) {
+        const d = path.join(sqlDir, 'MITx-6.002x-2013_Spring', date);
+        fs.mkdirSync(d, { recursive: true });
+        csv(d, 'users', ['id', 'username'], Array.from({ length: n }, (_, i) => [String(i + 1), `u${i}`]));
+        csv(d, 'enrollment', ['id', 'user_id', 'course_id'], Array.from({ length: n }, (_, i) => [String(i + 1), String(i + 1), COURSE]));
+      }
+      const users = async (w: string) => {
+        const db = await openDuckDBWarehouse(w, { readOnly: true });
+        try {
+          return (await db.query(`SELECT count(*) FROM ${S}.user_info_combo`)).rows[0]![0];
+        } finally {
+          await db.close();
+        }
+      };
+      const write = process.stdout.write;
+      process.stdout.write = (() => true) as typeof process.stdout.write; // the summary is not under test
+      try {
+        expect(await runSetupSql([], { sqlDir, warehouse: path.join(dir, 'a.duckdb'), json: true })).toBe(0);
+        const cfg = path.join(dir, 'edx2bq.config.json');
+        fs.writeFileSync(cfg, JSON.stringify({ dumpDates: { 'course-v1:MITx+6.002x+2013_Spring': '2013-06-01' } }));
+        expect(await runSetupSql([COURSE], { sqlDir, warehouse: path.join(dir, 'b.duckdb'), json: true, config: cfg })).toBe(0);
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(await users(path.join(dir, 'a.duckdb'))).toBe(2); // the latest: 2013-06-08
+      expect(await users(path.join(dir, 'b.duckdb'))).toBe(1); // pinned: 2013-06-01
+      fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ dumpDates: { [COURSE]: '2013-02-30' } }));
+      expect(() => loadConfig({ config: path.join(dir, 'bad.json') })).toThrow(ConfigError);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

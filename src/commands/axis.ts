@@ -37,10 +37,11 @@ export function formatAxisSummary(s: AxisLoadSummary): string {
   );
 }
 
-async function resolveSource(course: string, o: AxisCliOptions, sqlDir: string): Promise<AxisSource> {
+async function resolveSource(course: string, o: AxisCliOptions, sqlDir: string, pinned: Readonly<Record<string, string>>): Promise<AxisSource> {
   if (o.tarball) return { tarball: o.tarball };
   if (o.courseStructure) return { structureJson: o.courseStructure };
-  return (await findAxisSource(sqlDir, course, o.date)).source;
+  // --date, else the config's pinned date (spec §1.6: course_axis_pin_dates), else the latest
+  return (await findAxisSource(sqlDir, course, o.date ?? pinned[slashCourseId(course)])).source;
 }
 
 /**
@@ -59,7 +60,7 @@ export async function runAxis(courses: string[], opts: AxisCliOptions): Promise<
   try {
     for (const course of courses) {
       try {
-        const summary = await loadAxis(wh, course, await resolveSource(course, opts, cfg.sqlDir), 'axis');
+        const summary = await loadAxis(wh, course, await resolveSource(course, opts, cfg.sqlDir, cfg.dumpDates), 'axis');
         process.stdout.write(formatAxisSummary(summary) + '\n');
         for (const w of summary.warnings.slice(0, SHOWN_WARNINGS)) process.stderr.write(`axis: ${summary.courseId}: warning: ${w}\n`);
         const more = summary.warnings.length + summary.warningsDropped - SHOWN_WARNINGS;

@@ -59,7 +59,7 @@ export async function runSetupSql(courseArgs: string[], o: SetupSqlCliOptions): 
   try {
     for (const course of courses) {
       try {
-        const dir = await chooseCourseSqlDir(cfg.sqlDir, course, { date: o.date });
+        const dir = await chooseCourseSqlDir(cfg.sqlDir, course, { date: o.date ?? cfg.dumpDates[course] });
         if (!o.json) process.stderr.write(`setup-sql: ${course}: loading ${dir.dir}\n`);
         done.push({ ...(await loadDump(wh, course, dir.dir)), date: dir.date });
       } catch (e) {
