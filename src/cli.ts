@@ -178,7 +178,9 @@ Examples:
   program
     .command('fetch')
     .description('download what is new under an S3 prefix (size + ETag compared), resumable, atomic')
-    .argument('<url>', 's3://bucket/prefix')
+    .argument('[url]', 's3://bucket/prefix (or --dumps / --logs: the URLs named in the config)')
+    .option('--dumps', 'the weekly dumps\' URL of the config (s3Dumps, EDX2BQ_S3_DUMPS)')
+    .option('--logs', 'the daily logs\' URL of the config (s3Logs, EDX2BQ_S3_LOGS)')
     .option('--to <dir>', 'destination (default ./<bucket>, keys kept whole); keys are written relative to the prefix')
     .option('--endpoint <url>', 'an S3-compatible server instead of AWS')
     .option('--region <region>', 'AWS region (default: the SDK\'s own lookup, else us-east-1)')
@@ -197,9 +199,17 @@ reported; exit code 1 if any key was refused or failed.
 Examples:
   edx2bq fetch s3://course-data/mitx-2014-10-19.zip --to dumps/
   edx2bq fetch s3://edx-logs/prod/2014/ --to logs/ --concurrency 4`)
-    .action(async (url: string, o) => {
+    .action(async (url: string | undefined, o, cmd: Command) => {
       const { runFetch } = await import('./commands/fetch.ts');
-      process.exitCode = await runFetch(url, o);
+      const { loadConfig } = await import('./config.ts');
+      const cfg = loadConfig({ config: cmd.parent?.opts().config });
+      const named = [o.dumps ? cfg.s3Dumps : null, o.logs ? cfg.s3Logs : null].filter((u): u is string => u !== null);
+      if (named.includes('')) throw new Error('no S3 URL configured: set s3Dumps / s3Logs in the config file (or EDX2BQ_S3_DUMPS / EDX2BQ_S3_LOGS)');
+      const urls = [...(url !== undefined ? [url] : []), ...named];
+      if (urls.length === 0) throw new Error('give an s3://bucket/prefix URL, or --dumps / --logs');
+      let code = 0;
+      for (const u of urls) code = Math.max(code, await runFetch(u, o));
+      process.exitCode = code;
     });
 
   program

@@ -25,6 +25,9 @@ export interface Config {
    * `YYYY-MM-DD` dump setup-sql and axis use instead of the latest. Config file only.
    */
   dumpDates: Record<string, string>;
+  /** `s3://bucket/prefix` of the weekly dumps and of the daily logs (`edx2bq fetch --dumps` / `--logs`). */
+  s3Dumps: string;
+  s3Logs: string;
 }
 
 export const DEFAULTS: Config = {
@@ -36,6 +39,8 @@ export const DEFAULTS: Config = {
   sqlDir: path.join('edx2bq-data', 'sql'),
   s3CacheDir: path.join('edx2bq-data', 's3-cache'),
   dumpDates: {},
+  s3Dumps: '',
+  s3Logs: '',
 };
 
 const ENV: Partial<Record<keyof Config, string>> = {
@@ -46,6 +51,8 @@ const ENV: Partial<Record<keyof Config, string>> = {
   gzipLevel: 'EDX2BQ_GZIP_LEVEL',
   sqlDir: 'EDX2BQ_SQL_DIR',
   s3CacheDir: 'EDX2BQ_S3_CACHE',
+  s3Dumps: 'EDX2BQ_S3_DUMPS',
+  s3Logs: 'EDX2BQ_S3_LOGS',
 };
 
 export class ConfigError extends Error {}
@@ -77,6 +84,11 @@ function validate(raw: Record<string, unknown>, where: string): Partial<Config> 
       case 'sqlDir':
       case 's3CacheDir':
         if (typeof v !== 'string' || v === '') throw new ConfigError(`${name} must be a non-empty path`);
+        out[k] = v;
+        break;
+      case 's3Dumps':
+      case 's3Logs':
+        if (typeof v !== 'string' || !/^s3:\/\/[^/]+/.test(v)) throw new ConfigError(`${name} must be an s3://bucket/prefix URL, got ${JSON.stringify(v)}`);
         out[k] = v;
         break;
       case 'workers':

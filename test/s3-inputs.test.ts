@@ -35,6 +35,19 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+describe('fetch --logs', () => {
+  it('fetches the daily logs URL named in the configuration', async () => {
+    const { execFile } = await import('node:child_process');
+    const to = path.join(root, 'fetched');
+    const env = { ...process.env, EDX2BQ_S3_LOGS: 's3://edx-logs/prod/', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', CI: 'true' };
+    const code = await new Promise<number>((resolve) => {
+      execFile(process.execPath, [path.resolve('src/cli.ts'), 'fetch', '--logs', '--to', to, '--endpoint', endpoint, '--force-path-style', '--no-progress'], { env }, (err) => resolve(err ? Number((err as { code?: number }).code ?? 1) : 0));
+    });
+    expect(code).toBe(0);
+    expect(fs.readdirSync(to).filter((n) => n.endsWith('.gz')).sort()).toEqual(Object.keys(truth.files).sort());
+  });
+});
+
 describe('s3:// inputs', () => {
   it('are fetched into the cache and split like local files; a re-run fetches nothing new', async () => {
     const env = { ...process.env, EDX2BQ_S3_ENDPOINT: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
