@@ -99,6 +99,33 @@ Examples:
     });
 
   program
+    .command('export')
+    .description('write a warehouse table to files, one per course schema (csv, parquet or jsonl)')
+    .argument('<table>', 'a table name (person_course_day), or courses.<table> for a table of the shared schema (then give no course)')
+    .argument('[courses...]', 'course ids in either form, or schema names; none: every course schema that has the table')
+    .option('--format <format>', 'csv, parquet or jsonl (default parquet)')
+    .option('--out <dir>', 'where to write (default edx2bq-data/export)')
+    .option('--json', 'print what was written (and what failed) as JSON')
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .addHelpText('after', `
+Each table goes to <out>/<schema>/<table>.<ext>, written under a temporary name and renamed when
+complete (an existing file is replaced):
+  csv      .csv.gz    gzip; header; RFC 4180; NULL is an empty field, the empty string is "";
+                      timestamps ISO 8601 UTC (…T05:17:08.011728Z)
+  parquet  .parquet   zstd; the warehouse's column types
+  jsonl    .jsonl.gz  gzip; one JSON object per line; NULL is null; timestamps as in csv
+Exit code 1 when a course failed (unknown course, no such table: the others are still written).
+
+Examples:
+  edx2bq export person_course_day MITx/6.002x/2T2014 --format csv
+  edx2bq export person_course_day --format parquet --out /data/export
+  edx2bq export courses.person_course --format jsonl`)
+    .action(async (table: string, courses: string[], o, cmd: Command) => {
+      const { runExport } = await import('./commands/export.ts');
+      process.exitCode = await runExport(table, courses, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
     .command('waldofy')
     .description('file a weekly research dump under the course SQL directory: short names, TSV → gzipped CSV, per course and dump date')
     .argument('<dump>', 'the decrypted dump: a directory or .zip whose name ends with -YYYY-MM-DD')
