@@ -157,6 +157,7 @@ Examples:
     .option('--sql-dir <dir>', `the course SQL base directory (default ${DEFAULTS.sqlDir}; env EDX2BQ_SQL_DIR)`)
     .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
     .option('--date <YYYY-MM-DD>', 'use this dump date instead of the latest')
+    .option('--dump <dir|zip|s3://…>', 'waldofy this weekly dump into the SQL directory first (an s3:// URL is fetched)')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', `
 The latest dump date of a course is the greatest YYYY-MM-DD directory that holds users and
@@ -172,7 +173,8 @@ all; exit code 1 if a course failed.
 
 Examples:
   edx2bq setup-sql course-v1:MITx+6.002x+2T2014
-  edx2bq setup-sql --sql-dir /data/sql --date 2014-10-19`)
+  edx2bq setup-sql --sql-dir /data/sql --date 2014-10-19
+  edx2bq setup-sql course-v1:MITx+6.002x+2T2014 --dump s3://course-data/mitx-2014-10-19.zip`)
     .action(async (courses: string[], o, cmd: Command) => {
       const { runSetupSql } = await import('./commands/setupSql.ts');
       process.exitCode = await runSetupSql(courses, { ...o, config: cmd.parent?.opts().config });

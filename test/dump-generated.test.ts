@@ -86,3 +86,31 @@ describe('waldofy → setup-sql → axis on the generated dump', () => {
     }
   });
 });
+
+describe('setup-sql --dump', () => {
+  it('waldofies the dump first, then loads the course', async () => {
+    const { runSetupSql } = await import('../src/commands/setupSql.ts');
+    const c = truth.courses[0]!;
+    const sqlDir = path.join(root, 'sql2');
+    const whFile = path.join(root, 'w2.duckdb');
+    const write = process.stdout.write;
+    const err = process.stderr.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await runSetupSql([c.id], { dump: path.join(root, 'raw', truth.dump!.dir), sqlDir, warehouse: whFile });
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = err;
+    }
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(sqlDir, 'UNKNOWN'))).toBe(true); // the other courses, not asked for
+    const w = await openDuckDBWarehouse(whFile, { readOnly: true });
+    try {
+      expect((await w.query(`SELECT count(*) FROM ${courseSchema(c.slashId)}.user_info_combo`)).rows[0]![0]).toBe(truth.dump!.courses[c.slashId]!.registered);
+    } finally {
+      await w.close();
+    }
+  });
+});

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { loadConfig } from '../config.ts';
 import { chooseCourseSqlDir, UNKNOWN_SQL_DIR } from '../dump/sqlDirs.ts';
 import { loadDump, type DumpLoadSummary } from '../dump/setupSql.ts';
+import { waldofy } from '../dump/waldofy.ts';
+import { localDumpInputs } from './waldofy.ts';
 import { slashCourseId } from '../ids.ts';
 import { fmtInt } from '../logs/progress.ts';
 import { openDuckDBWarehouse } from '../warehouse/duckdb.ts';
@@ -10,6 +12,8 @@ export interface SetupSqlCliOptions {
   sqlDir?: string;
   warehouse?: string;
   date?: string;
+  /** A weekly dump (dir, .zip or s3:// URL) to waldofy into the SQL directory first. */
+  dump?: string;
   json?: boolean;
   config?: string;
 }
@@ -47,6 +51,11 @@ function formatSummary(s: DumpLoadSummary & { date: string }): string {
 export async function runSetupSql(courseArgs: string[], o: SetupSqlCliOptions): Promise<number> {
   const cfg = loadConfig({ sqlDir: o.sqlDir, warehouse: o.warehouse, config: o.config });
   let courses = courseArgs.map((c) => slashCourseId(c));
+  if (o.dump !== undefined) {
+    const w = await waldofy(await localDumpInputs([o.dump], cfg.s3CacheDir), { sqlDir: cfg.sqlDir, courses, gzipLevel: cfg.gzipLevel });
+    if (w.inputs.some((i) => i.status === 'failed')) throw new Error(`the dump ${o.dump} could not be read: ${w.inputs.map((i) => i.error ?? '').filter(Boolean).join('; ')}`);
+    process.stderr.write(`setup-sql: waldofied ${o.dump}: ${w.files.written} file(s) written, ${w.files.kept} kept, ${w.rejects} rejected row(s)\n`);
+  }
   if (courses.length === 0) {
     const found = await discoverCourses(cfg.sqlDir);
     for (const a of found.ambiguous) process.stderr.write(`setup-sql: skipped ${cfg.sqlDir}/${a}: cannot tell its course id from the name; name the course explicitly\n`);

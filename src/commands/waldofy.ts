@@ -2,6 +2,24 @@ import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { localInputs } from './localInputs.ts';
 
+/**
+ * Dump inputs with `s3://` ones fetched: a .zip object is used as it is; a prefix (a dump
+ * directory) as the local directory its objects were fetched into.
+ */
+export async function localDumpInputs(inputs: string[], s3CacheDir: string): Promise<string[]> {
+  const local: string[] = [];
+  for (const input of inputs) {
+    if (!input.startsWith('s3://')) {
+      local.push(input);
+      continue;
+    }
+    const files = await localInputs([input], s3CacheDir);
+    if (files.length === 1 && files[0]!.endsWith('.zip')) local.push(files[0]!);
+    else local.push(commonDir(files));
+  }
+  return local;
+}
+
 /** The deepest directory holding every one of `files`. */
 function commonDir(files: string[]): string {
   let dir = path.dirname(files[0]!);
@@ -65,19 +83,7 @@ export function formatWaldofySummary(s: WaldofySummary): string {
 export async function runWaldofy(inputs: string[], courses: string[], o: WaldofyCliOptions): Promise<number> {
   const cfg = loadConfig({ sqlDir: o.sqlDir, gzipLevel: o.gzipLevel, config: o.config });
   if (inputs.length === 0) throw new Error('waldofy: give at least one dump directory or .zip');
-  // s3:// inputs: a .zip object is used as it is; a prefix (a dump directory) as the local
-  // directory its objects were fetched into
-  const local: string[] = [];
-  for (const input of inputs) {
-    if (!input.startsWith('s3://')) {
-      local.push(input);
-      continue;
-    }
-    const files = await localInputs([input], cfg.s3CacheDir);
-    if (files.length === 1 && files[0]!.endsWith('.zip')) local.push(files[0]!);
-    else local.push(commonDir(files));
-  }
-  inputs = local;
+  inputs = await localDumpInputs(inputs, cfg.s3CacheDir);
   const summary = await waldofy(inputs, {
     sqlDir: cfg.sqlDir,
     courses,
