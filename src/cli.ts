@@ -99,6 +99,31 @@ Examples:
     });
 
   program
+    .command('person-course')
+    .description('build person_course for each course: one row per learner, the 82 columns of edx2bigquery (REC semantics)')
+    .argument('[courses...]', 'course ids (either form); none: every course setup-sql has loaded')
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .option('--mmdb <file>', 'a MaxMind GeoLite2/GeoIP2 City .mmdb instead of the DB-IP database from npm (config mmdb, env EDX2BQ_MMDB)')
+    .option('--no-geo', 'no modal IP and no geolocation (those columns NULL)')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', `
+Inputs, in the course's schema: user_info_combo and roles (setup-sql; required), studentmodule
+and forum (setup-sql), course_axis and grading_policy (axis), and person_course_day,
+pcday_ip_counts, pcday_trlang_counts, video_stats_day, person_enrollment_verified (person-day).
+A missing input leaves its columns NULL (reported). The modal IP is the course's, else the one
+across all courses of the warehouse (courses.global_modal_ip); each distinct IP is looked up once.
+Intermediate tables: pc_day_totals, pc_nchapters, pc_forum, pc_modal_ip, pc_ip_geo, pc_geoip,
+course_modal_ip, course_modal_language, person_course_video_watched. Definitions: docs/definitions.md.
+
+Examples:
+  edx2bq person-course
+  edx2bq person-course course-v1:MITx+6.002x+2T2014 --mmdb GeoLite2-City.mmdb`)
+    .action(async (courses: string[], o, cmd: Command) => {
+      const { runPersonCourse } = await import('./commands/personCourse.ts');
+      process.exitCode = await runPersonCourse(courses, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
     .command('export')
     .description('write a warehouse table to files, one per course schema (csv, parquet or jsonl)')
     .argument('<table>', 'a table name (person_course_day), or courses.<table> for a table of the shared schema (then give no course)')

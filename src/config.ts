@@ -28,6 +28,8 @@ export interface Config {
   /** `s3://bucket/prefix` of the weekly dumps and of the daily logs (`edx2bq fetch --dumps` / `--logs`). */
   s3Dumps: string;
   s3Logs: string;
+  /** A MaxMind GeoLite2/GeoIP2 City `.mmdb` to use instead of the DB-IP database from npm ('' = DB-IP). */
+  mmdb: string;
 }
 
 export const DEFAULTS: Config = {
@@ -41,6 +43,7 @@ export const DEFAULTS: Config = {
   dumpDates: {},
   s3Dumps: '',
   s3Logs: '',
+  mmdb: '',
 };
 
 const ENV: Partial<Record<keyof Config, string>> = {
@@ -53,6 +56,7 @@ const ENV: Partial<Record<keyof Config, string>> = {
   s3CacheDir: 'EDX2BQ_S3_CACHE',
   s3Dumps: 'EDX2BQ_S3_DUMPS',
   s3Logs: 'EDX2BQ_S3_LOGS',
+  mmdb: 'EDX2BQ_MMDB',
 };
 
 export class ConfigError extends Error {}
@@ -83,6 +87,7 @@ function validate(raw: Record<string, unknown>, where: string): Partial<Config> 
       case 'warehouse':
       case 'sqlDir':
       case 's3CacheDir':
+      case 'mmdb':
         if (typeof v !== 'string' || v === '') throw new ConfigError(`${name} must be a non-empty path`);
         out[k] = v;
         break;

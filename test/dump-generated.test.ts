@@ -87,6 +87,28 @@ describe('waldofy → setup-sql → axis on the generated dump', () => {
   });
 });
 
+describe('person_course on the generated course, against the generator truth', () => {
+  it('registered, viewed, explored, certified and log activity per course', async () => {
+    const { splitLogs } = await import('../src/logs/split.ts');
+    const { loadFacts } = await import('../src/aggregate/loadFacts.ts');
+    const { buildPersonCourse } = await import('../src/products/personCourse.ts');
+    const logsDir = path.join(root, 'logs');
+    await splitLogs([path.join(root, 'raw')], { logsDir, workers: 2, chunkSize: 1 << 20, gzipLevel: 1, force: false, writeLogs: false, collectFacts: true });
+    await loadFacts({ logsDir, warehouse: wh, command: 'test' });
+    for (const c of truth.courses) {
+      const t = truth.dump!.courses[c.slashId]!;
+      const s = courseSchema(c.slashId);
+      await buildPersonCourse(wh, c.slashId, { command: 'test', geo: false });
+      const [row] = (await wh.query(`SELECT count(*), count(*) FILTER (WHERE viewed), count(*) FILTER (WHERE explored), count(*) FILTER (WHERE certified),
+        count(*) FILTER (WHERE nevents IS NOT NULL), count(*) FILTER (WHERE roles = 'Staff') FROM ${s}.person_course`)).rows;
+      expect(row, c.slashId).toEqual([t.registered, t.viewed, t.explored, t.certified, t.withLogActivity, t.rolesStaff]);
+      // every learner with events in the logs is counted with exactly the base events the generator wrote
+      const [sum] = (await wh.query(`SELECT sum(nevents) FROM ${s}.person_course`)).rows;
+      expect(sum![0]).toBe(Object.values(truth.files).reduce((a, f) => a + (f.baseEvents[c.slashId] ?? 0), 0));
+    }
+  });
+});
+
 describe('setup-sql --dump', () => {
   it('waldofies the dump first, then loads the course', async () => {
     const { runSetupSql } = await import('../src/commands/setupSql.ts');

@@ -19,9 +19,16 @@ export function sqlFilePath(name: string): string {
  * `{{param}}` named in `params` replaced by that value as a string literal (course ids are
  * untrusted: they only ever enter SQL through the dialect's quoting).
  */
-export function renderSqlFile(name: string, dialect: Dialect, schema: string, params: Readonly<Record<string, string>> = {}): string {
+export function renderSqlFile(
+  name: string,
+  dialect: Dialect,
+  schema: string,
+  params: Readonly<Record<string, string>> = {},
+  /** SQL put in place of a table: a subquery for an input that does not exist, or another schema's table. */
+  tables: Readonly<Record<string, string>> = {},
+): string {
   const text = fs.readFileSync(sqlFilePath(name), 'utf8');
   return text.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, name: string) =>
-    Object.hasOwn(params, name) ? dialect.stringLiteral(params[name]!) : dialect.tableRef(schema, name),
+    Object.hasOwn(params, name) ? dialect.stringLiteral(params[name]!) : Object.hasOwn(tables, name) ? tables[name]! : dialect.tableRef(schema, name),
   );
 }
