@@ -124,6 +124,33 @@ Examples:
     });
 
   program
+    .command('combinepc')
+    .description('combine the courses\' person_course into courses.person_course, with a dated archive copy, exported as gzipped CSV and Parquet')
+    .argument('[courses...]', 'course ids in the order to combine (none: every course with a person_course)')
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .option('--out <dir>', 'where the exports go (default edx2bq-data/export)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (courses: string[], o, cmd: Command) => {
+      const { runCombinePc } = await import('./commands/combine.ts');
+      process.exitCode = await runCombinePc(courses, { ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
+    .command('report')
+    .description('per-course summary statistics (courses.broad_stats_by_course) from the combined person_course, as a table and a CSV')
+    .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .option('--out <dir>', 'where the CSV goes (default edx2bq-data/export)')
+    .option('--json', 'print the headline figures as JSON')
+    .addHelpText('after', `
+Learners only (roles NULL or Student). registered, viewed, explored and certified (explored and
+certified among viewers, as edx2bigquery's broad_stats), verified (mode verified), certified and
+verified, and the rest of spec §8.2's columns in the CSV.`)
+    .action(async (o, cmd: Command) => {
+      const { runReport } = await import('./commands/combine.ts');
+      process.exitCode = await runReport({ ...o, config: cmd.parent?.opts().config });
+    });
+
+  program
     .command('export')
     .description('write a warehouse table to files, one per course schema (csv, parquet or jsonl)')
     .argument('<table>', 'a table name (person_course_day), or courses.<table> for a table of the shared schema (then give no course)')

@@ -158,3 +158,21 @@ describe('person_course (spec §6, REC)', () => {
     expect(rows.eve).toMatchObject({ email_domain: null, nevents: null, mode: 'audit' });
   });
 });
+
+describe('combinepc and report (§8, REC)', () => {
+  it('combines into courses.person_course and a dated copy, exported; the report counts learners only', async () => {
+    const { combinePersonCourse, buildReport } = await import('../src/products/combine.ts');
+    const out = path.join(root, 'export');
+    const c = await combinePersonCourse(wh, [COURSE, 'MITx/none/x'], { out, date: new Date('2013-07-01T12:00:00Z'), command: 'test' });
+    expect(c).toMatchObject({ courses: [COURSE], missing: ['MITx/none/x'], rows: 4, archive: 'person_course_2013_07_01' });
+    expect((await wh.query('SELECT count(*) FROM courses.person_course_2013_07_01')).rows[0]![0]).toBe(4);
+    const csvRows = zlib.gunzipSync(fs.readFileSync(path.join(out, 'courses', 'person_course_2013_07_01.csv.gz'))).toString().trim().split('\n');
+    expect(csvRows).toHaveLength(5); // header + 4
+    expect(fs.existsSync(path.join(out, 'courses', 'person_course_2013_07_01.parquet'))).toBe(true);
+    const r = await buildReport(wh, { out, command: 'test' });
+    // learners: alice (Student), bob and eve (no role); dave is Staff. viewed: alice, bob; explored,
+    // certified, verified, certified-and-verified: alice; an IP: alice (located)
+    expect(r.result.rows).toEqual([[COURSE, 3, 2, 1, 1, 1, 1, 1, 0]]);
+    expect(fs.existsSync(path.join(out, 'courses', 'broad_stats_by_course.csv.gz'))).toBe(true);
+  });
+});

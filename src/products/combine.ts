@@ -1,0 +1,73 @@
+/**
+ * combinepc and report (spec sql-and-person-course.md §8, REC): the combined person_course of
+ * several courses in the shared schema, a dated archive copy, exported as gzipped CSV and Parquet;
+ * and the per-course summary statistics computed from it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { exportTable, type ExportFileResult } from '../warehouse/export.ts';
+import { courseSchema, SHARED_SCHEMA } from '../warehouse/naming.ts';
+import { renderSqlFile } from '../warehouse/sqlFile.ts';
+import type { QueryResult, Warehouse } from '../warehouse/warehouse.ts';
+
+export const COMBINED_TABLE = 'person_course';
+
+/** `person_course_YYYY_MM_DD` for a date (UTC). */
+export function archiveTableName(date: Date): string {
+  return `person_course_${date.toISOString().slice(0, 10).replace(/-/g, '_')}`;
+}
+
+export interface CombineSummary {
+  courses: string[];
+  missing: string[];
+  rows: number;
+  archive: string;
+  files: ExportFileResult[];
+}
+
+/**
+ * `UNION ALL BY NAME` of the courses' person_course tables in the order given (REC: a fixed order,
+ * columns aligned by name), as `courses.person_course` and `courses.person_course_YYYY_MM_DD`,
+ * exported to `<out>/courses/`.
+ */
+export async function combinePersonCourse(wh: Warehouse, courses: readonly string[], o: { out: string; date?: Date; command?: string }): Promise<CombineSummary> {
+  const command = o.command ?? 'combinepc';
+  const present: string[] = [];
+  const missing: string[] = [];
+  for (const c of courses) ((await wh.tableExists({ schema: courseSchema(c), table: 'person_course' })) ? present : missing).push(c);
+  if (present.length === 0) throw new Error(`none of the ${courses.length} course(s) has a person_course table: run person-course first`);
+  const union = present.map((c) => `SELECT * FROM ${wh.dialect.tableRef(courseSchema(c), 'person_course')}`).join('\nUNION ALL BY NAME\n');
+  const archive = archiveTableName(o.date ?? new Date());
+  const inputs = present.map((c) => `${courseSchema(c)}.person_course`);
+  const [combined] = await wh.createTablesAs([
+    { table: { schema: SHARED_SCHEMA, table: COMBINED_TABLE }, selectSql: union, provenance: { command, step: 'UNION ALL BY NAME of the courses\' person_course', inputs } },
+    { table: { schema: SHARED_SCHEMA, table: archive }, selectSql: `SELECT * FROM ${wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE)}`, provenance: { command, step: 'dated archive copy', inputs: [`${SHARED_SCHEMA}.${COMBINED_TABLE}`] } },
+  ]);
+  const dir = path.join(o.out, SHARED_SCHEMA);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const files = [
+    await exportTable(wh, { schema: SHARED_SCHEMA, table: archive }, 'csv', path.join(dir, `${archive}.csv.gz`)),
+    await exportTable(wh, { schema: SHARED_SCHEMA, table: archive }, 'parquet', path.join(dir, `${archive}.parquet`)),
+  ];
+  return { courses: present, missing, rows: combined!.rowsWritten, archive, files };
+}
+
+export interface ReportSummary {
+  table: string;
+  result: QueryResult;
+  file: ExportFileResult;
+}
+
+/** `courses.broad_stats_by_course` from the combined person_course, exported as CSV. */
+export async function buildReport(wh: Warehouse, o: { out: string; command?: string }): Promise<ReportSummary> {
+  if (!(await wh.tableExists({ schema: SHARED_SCHEMA, table: COMBINED_TABLE }))) throw new Error('no combined person_course (courses.person_course): run combinepc first');
+  const table = 'broad_stats_by_course';
+  const sql = renderSqlFile(table, wh.dialect, SHARED_SCHEMA, {}, { person_course_all: wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE) });
+  await wh.createTableAs({ schema: SHARED_SCHEMA, table }, sql, { command: o.command ?? 'report', step: `sql/${table}.sql`, inputs: [`${SHARED_SCHEMA}.${COMBINED_TABLE}`] });
+  const dir = path.join(o.out, SHARED_SCHEMA);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const file = await exportTable(wh, { schema: SHARED_SCHEMA, table }, 'csv', path.join(dir, `${table}.csv.gz`));
+  const result = await wh.query(`SELECT course_id, registered_sum AS registered, viewed_sum AS viewed, explored_sum AS explored, certified_sum AS certified,
+    n_verified_id AS verified, verified_certified AS certified_and_verified, n_have_ip, n_missing_cc FROM ${wh.dialect.tableRef(SHARED_SCHEMA, table)} ORDER BY course_id`);
+  return { table, result, file };
+}
