@@ -1,7 +1,7 @@
 /**
- * `npm run demo`: generates a small sample of tracking logs and runs `person-day` on it (the
- * split by course and the per-learner tables in one pass, loaded into a DuckDB warehouse),
- * showing what a user gets. Grows with the project (dump, person_course come next).
+ * `npm run demo`: the whole chain on generated sample data: tracking logs → person-day (split by
+ * course and the per-learner tables in one pass, into a DuckDB warehouse); the weekly dump →
+ * waldofy → setup-sql → axis; then person-course, combinepc and report.
  *   DEMO_DIR  where to put it (default ./demo-data)
  */
 import fs from 'node:fs';
@@ -21,6 +21,10 @@ import { chooseCourseSqlDir } from '../src/dump/sqlDirs.ts';
 import { loadDump } from '../src/dump/setupSql.ts';
 import { findAxisSource } from '../src/axis/sources.ts';
 import { loadAxis } from '../src/axis/tables.ts';
+import { buildPersonCourse } from '../src/products/personCourse.ts';
+import { buildReport, combinePersonCourse } from '../src/products/combine.ts';
+import { createGlobalModalIp } from '../src/geo/modalIp.ts';
+import { openGeoLookup } from '../src/geo/lookup.ts';
 import { gunzipSync } from 'node:zlib';
 
 const root = path.resolve(process.env.DEMO_DIR ?? 'demo-data');
@@ -81,6 +85,17 @@ for (const c of truth.courses) {
 }
 const widths = report[0]!.map((_, i) => Math.max(...report.map((r) => r[i]!.length)));
 for (const r of report) console.log('   ' + r.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  '));
+
+const exportDir = path.join(root, 'export');
+console.log(`\n7. edx2bq person-course; edx2bq combinepc --out ${rel(exportDir)}; edx2bq report`);
+const geo = await openGeoLookup();
+await createGlobalModalIp(wh, truth.courses.map((c) => courseSchema(c.slashId)), { command: 'person-course' });
+for (const c of truth.courses) await buildPersonCourse(wh, c.slashId, { command: 'person-course', geo });
+const combined = await combinePersonCourse(wh, truth.courses.map((c) => c.slashId), { out: exportDir });
+console.log(`   courses.person_course: ${combined.rows.toLocaleString('en-US')} rows (82 columns) from ${combined.courses.length} courses; ${combined.files.map((f) => rel(f.file)).join(', ')}\n`);
+const rep = await buildReport(wh, { out: exportDir });
+process.stdout.write(formatTable(rep.result.columns, rep.result.rows, { maxWidth: 30 }).trimEnd().replace(/^/gm, '   ') + '\n');
+console.log(`   (the whole of spec §8.2's broad_stats_by_course: ${rel(rep.file.file)})`);
 await wh.close();
 console.log(`\nFiles: ${logsDir}/<course>/tracklog-YYYY-MM-DD.json.gz, rejects in ${logsDir}/_rejects/, markers in ${logsDir}/META/`);
 console.log(`Course SQL dirs: ${sqlDir}/<ORG-NUM-RUN>/${truth.dump!.date}/`);
