@@ -147,6 +147,11 @@ if (DUMP_COURSES > 0) {
   const order = ['users', 'profiles', 'enrollment', 'certificates', 'user_id_map', 'roleforum', 'studentmodule', 'user_info_combo', 'roles'];
   const perTable = order.filter((t) => ss.perTable[t]).map((t) => `${t} ${f(ss.perTable[t]!.rows / Math.max(ss.perTable[t]!.seconds, 1e-6))}`);
   row('setup-sql rows/s per table', perTable.join(', '), '', '', '');
+  process.stderr.write('person-course + combinepc + report on the same courses …\n');
+  const pc = scenario('personcourse', sqlDir, date, whFile) as unknown as { seconds: number; pcSeconds: number; learners: number; ips: number; lookupsPerSecond: number; maxRssMB: number };
+  fs.rmSync(whFile, { force: true });
+  fs.rmSync(`${whFile}.wal`, { force: true });
+  row(`person-course + combinepc + report: ${DUMP_COURSES} courses, ${f(pc.learners)} learners`, `${pc.seconds.toFixed(1)} s (person_course ${pc.pcSeconds.toFixed(1)} s); ${f(pc.ips)} IPs located at ${f(pc.lookupsPerSecond)} lookups/s`, '', '< 60 s', `${f(pc.maxRssMB)} MB`);
 }
 
 process.stderr.write('simdjson (1 thread, own process) …\n');

@@ -6,6 +6,7 @@
  *   node bench/scenario.ts persondaySplit   <input dir> <workers> <chunkMB> <logs dir>
  *   node bench/scenario.ts setupsqlFloor <sql dir> <date> <warehouse file>   (DuckDB's read_csv of every file)
  *   node bench/scenario.ts setupsql      <sql dir> <date> <warehouse file>   (setup-sql's loader)
+ *   node bench/scenario.ts personcourse  <sql dir> <date> <warehouse file>   (person-course + combinepc + report)
  *   node bench/scenario.ts parsers <input file> <MB of lines>
  *   node bench/scenario.ts simdjson <input file> <MB of lines>
  * Prints one JSON object on stdout.
@@ -141,6 +142,64 @@ async function setupsql(sqlDir: string, date: string, whFile: string) {
   return { seconds, perTable, maxRssMB: maxRssMB() };
 }
 
+/**
+ * person-course, combinepc and report for every course of the setup-sql dump, with log aggregates
+ * made up in SQL for every learner (3 active days, 1–3 IPs each, transcript and video rows), a
+ * 12-chapter course axis and a grading policy. Only the person-course steps are timed.
+ */
+async function personcourse(sqlDir: string, date: string, whFile: string) {
+  fs.rmSync(whFile, { force: true });
+  const { loadDump } = await import('../src/dump/setupSql.ts');
+  const { buildPersonCourse } = await import('../src/products/personCourse.ts');
+  const { combinePersonCourse, buildReport } = await import('../src/products/combine.ts');
+  const { createGlobalModalIp } = await import('../src/geo/modalIp.ts');
+  const { openGeoLookup } = await import('../src/geo/lookup.ts');
+  const { courseSchema } = await import('../src/warehouse/naming.ts');
+  const wh = await openDuckDBWarehouse(whFile);
+  const courses = benchCourseDirs(sqlDir, date);
+  for (const [course, dir] of courses) {
+    await loadDump(wh, course, dir, 'bench');
+    const s = courseSchema(course);
+    const u = `(SELECT TRY_CAST(id AS BIGINT) AS id, username FROM ${s}.users)`;
+    await wh.query(`
+      CREATE TABLE ${s}.person_course_day AS SELECT username, DATE '2015-03-01' + (id % 7 + d)::INTEGER AS date,
+        (5 + (id * 7 + d) % 60)::BIGINT AS nevents, (id % 2)::BIGINT AS nprogcheck, (id % 3)::BIGINT AS nshow_answer, (id % 9)::BIGINT AS nvideo,
+        (id % 4)::BIGINT AS nproblem_check, (id % 5)::BIGINT AS nforum, (id % 2)::BIGINT AS ntranscript, (id % 6)::BIGINT AS nseq_goto,
+        (id % 3)::BIGINT AS nseek_video, (id % 4)::BIGINT AS npause_video, (4 + id % 40)::BIGINT AS n_dt, (40.0 + id % 400) AS sum_dt,
+        (1000.0 + id % 9000) AS sumsq_dt, (30.0 + id % 200) AS max_dt,
+        TIMESTAMP '2015-03-01 08:00:00' + INTERVAL (id % 7 + d) DAY AS first_event, TIMESTAMP '2015-03-01 09:00:00' + INTERVAL (id % 7 + d) DAY AS last_event
+      FROM ${u}, range(3) t(d);
+      CREATE TABLE ${s}.pcday_ip_counts AS SELECT username, concat(1 + (id * 13 + k) % 223, '.', (id * 7) % 256, '.', (id // 256) % 256, '.', 1 + (id + k) % 250) AS ip,
+        DATE '2015-03-01' + k::INTEGER AS date, (1 + (id + k) % 9)::BIGINT AS ipcount, '${course}' AS course_id FROM ${u}, range(1 + id % 3) t(k);
+      CREATE TABLE ${s}.pcday_trlang_counts AS SELECT username, CASE WHEN id % 4 = 0 THEN 'es' ELSE 'en' END AS resource_event_data,
+        'transcript_language' AS resource_event_type, (1 + id % 3)::BIGINT AS langcount, TIMESTAMP '2015-03-02 10:00:00' AS last_time FROM ${u} WHERE id % 5 = 0;
+      CREATE TABLE ${s}.video_stats_day AS SELECT username, concat('v', (id + k) % 30) AS video_id FROM ${u}, range(1 + id % 4) t(k);
+      CREATE TABLE ${s}.course_axis AS SELECT * FROM (VALUES ('chapter'), ('chapter'), ('chapter'), ('chapter'), ('chapter'), ('chapter'),
+        ('chapter'), ('chapter'), ('chapter'), ('chapter'), ('chapter'), ('chapter'), ('video')) v(category);
+      CREATE TABLE ${s}.grading_policy AS SELECT 'Homework' AS assignment_type, 0.5 AS overall_cutoff_for_pass;`);
+  }
+  const geo = await openGeoLookup();
+  const started = performance.now();
+  await createGlobalModalIp(wh, courses.map(([c]) => courseSchema(c)), { command: 'bench' });
+  let learners = 0;
+  let ips = 0;
+  let lookupSeconds = 0;
+  for (const [course] of courses) {
+    const r = await buildPersonCourse(wh, course, { command: 'bench', geo });
+    learners += r.rows;
+    ips += r.geo?.distinctIps ?? 0;
+    lookupSeconds += r.geo?.lookupSeconds ?? 0;
+  }
+  const pcSeconds = (performance.now() - started) / 1000;
+  const out = path.join(path.dirname(whFile), 'pc-export');
+  const combined = await combinePersonCourse(wh, courses.map(([c]) => c), { out, command: 'bench' });
+  await buildReport(wh, { out, command: 'bench' });
+  const seconds = (performance.now() - started) / 1000;
+  await wh.close();
+  fs.rmSync(out, { recursive: true, force: true });
+  return { seconds, pcSeconds, learners, combinedRows: combined.rows, ips, lookupsPerSecond: ips / Math.max(lookupSeconds, 1e-9), maxRssMB: maxRssMB() };
+}
+
 /** Single-thread comparison of parsing strategies on the same lines. */
 async function parsers(file: string, mb: number) {
   const text = zlib.gunzipSync(fs.readFileSync(file));
@@ -222,6 +281,7 @@ else if (name === 'persondayNoSplit') out = await personDay(args[0]!, Number(arg
 else if (name === 'persondaySplit') out = await personDay(args[0]!, Number(args[1]), Number(args[2]), args[3]!, true);
 else if (name === 'setupsqlFloor') out = await setupsqlFloor(args[0]!, args[1]!, args[2]!);
 else if (name === 'setupsql') out = await setupsql(args[0]!, args[1]!, args[2]!);
+else if (name === 'personcourse') out = await personcourse(args[0]!, args[1]!, args[2]!);
 else if (name === 'parsers') out = await parsers(args[0]!, Number(args[1]));
 else if (name === 'simdjson') out = await simdjsonScenario(args[0]!, Number(args[1]));
 else throw new Error(`unknown scenario ${name}`);
