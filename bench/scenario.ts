@@ -184,8 +184,10 @@ async function personcourse(sqlDir: string, date: string, whFile: string) {
   let learners = 0;
   let ips = 0;
   let lookupSeconds = 0;
+  const phases: Record<string, number> = {};
   for (const [course] of courses) {
     const r = await buildPersonCourse(wh, course, { command: 'bench', geo });
+    for (const [k, v] of Object.entries(r.phases)) phases[k] = (phases[k] ?? 0) + v;
     learners += r.rows;
     ips += r.geo?.distinctIps ?? 0;
     lookupSeconds += r.geo?.lookupSeconds ?? 0;
@@ -197,7 +199,7 @@ async function personcourse(sqlDir: string, date: string, whFile: string) {
   const seconds = (performance.now() - started) / 1000;
   await wh.close();
   fs.rmSync(out, { recursive: true, force: true });
-  return { seconds, pcSeconds, learners, combinedRows: combined.rows, ips, lookupsPerSecond: ips / Math.max(lookupSeconds, 1e-9), maxRssMB: maxRssMB() };
+  return { seconds, pcSeconds, phases, learners, combinedRows: combined.rows, ips, lookupsPerSecond: ips / Math.max(lookupSeconds, 1e-9), maxRssMB: maxRssMB() };
 }
 
 /** Single-thread comparison of parsing strategies on the same lines. */

@@ -65,6 +65,8 @@ export interface PersonCourseSummary {
   chapters: number | null;
   geo: GeolocateResult | null;
   seconds: number;
+  /** Seconds per phase: modal IP, geolocation, the SQL steps. */
+  phases: Record<string, number>;
 }
 
 /**
@@ -107,12 +109,21 @@ export async function buildPersonCourse(wh: Warehouse, courseId: string, options
 
   // modal IP (course, else global) and its place, looked up once per distinct IP
   let geo: GeolocateResult | null = null;
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = (now - mark) / 1000;
+    mark = now;
+  };
   if (options.geo !== false && (await exists('pcday_ip_counts'))) {
     await createCourseModalIp(wh, schema, { command });
     const global = (await wh.tableExists({ schema: SHARED_SCHEMA, table: 'global_modal_ip' })) ? wh.dialect.tableRef(SHARED_SCHEMA, 'global_modal_ip') : `(${EMPTY_MODAL_IP})`;
     await wh.createTableAs({ schema, table: 'pc_modal_ip' }, renderSqlFile('pc_modal_ip', wh.dialect, schema, {}, { global_modal_ip: global }), provenance('sql/pc_modal_ip.sql'));
+    phase('modal IP');
     geo = await geolocateTable(wh, { schema, table: 'pc_modal_ip' }, { schema, table: 'pc_ip_geo' }, { ipColumn: 'modal_ip', command, ...(options.geo ? { lookup: options.geo } : {}) });
     await wh.createTableAs({ schema, table: 'pc_geoip' }, renderSqlFile('pc_geoip', wh.dialect, schema), provenance('sql/pc_geoip.sql'));
+    phase('geolocation');
   } else {
     tables.pc_geoip = `(${EMPTY_GEOIP})`;
     if (options.geo !== false) missing.push('pcday_ip_counts');
@@ -127,5 +138,6 @@ export async function buildPersonCourse(wh: Warehouse, courseId: string, options
     provenance: { command, step: `sql/${table}.sql`, inputs: missing.length ? [`missing: ${missing.join(', ')}`] : [] },
   }));
   const results = await wh.createTablesAs(steps);
-  return { course: courseId, schema, rows: results.at(-1)!.rowsWritten, missing, passingGrade: pg, chapters, geo, seconds: (performance.now() - started) / 1000 };
+  phase('person_course SQL');
+  return { course: courseId, schema, rows: results.at(-1)!.rowsWritten, missing, passingGrade: pg, chapters, geo, seconds: (performance.now() - started) / 1000, phases };
 }

@@ -19,6 +19,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Dialect } from './dialect.ts';
@@ -84,11 +86,14 @@ export function exportSelectSql(d: Dialect, t: TableRef, columns: readonly Resul
   return `SELECT ${columns.map((c) => textColumn(d, c)).join(', ')} FROM ${ref}`;
 }
 
+// CSV and JSON lines are written plain by DuckDB and gzipped by Node's zlib (level 1, on the
+// thread pool): DuckDB's own gzip writer is the slow part of a large export (measured: ~5× slower)
 const COPY_OPTIONS: Readonly<Record<ExportFormat, string>> = {
-  csv: `FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\r\n', NULLSTR '', COMPRESSION gzip`,
+  csv: `FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\r\n', NULLSTR ''`,
   parquet: `FORMAT parquet, COMPRESSION zstd`,
-  jsonl: `FORMAT json, ARRAY false, COMPRESSION gzip`,
+  jsonl: `FORMAT json, ARRAY false`,
 };
+const GZIPPED: ReadonlySet<ExportFormat> = new Set(['csv', 'jsonl']);
 
 /** `COPY (select) TO 'file' (…)` for the format. */
 export function copySql(d: Dialect, selectSql: string, format: ExportFormat, file: string): string {
@@ -113,14 +118,21 @@ export async function exportTable(w: Warehouse, t: TableRef, format: ExportForma
   const target = path.resolve(file);
   await fs.promises.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempName(target);
+  const plain = `${tmp}.plain`;
   try {
-    const r = await w.query(copySql(d, exportSelectSql(d, t, columns, format), format, tmp));
+    const gzipped = GZIPPED.has(format);
+    const r = await w.query(copySql(d, exportSelectSql(d, t, columns, format), format, gzipped ? plain : tmp));
     const rows = Number(r.rows[0]?.[0] ?? 0);
+    if (gzipped) {
+      await pipeline(fs.createReadStream(plain, { highWaterMark: 1 << 20 }), zlib.createGzip({ level: 1, memLevel: 9 }), fs.createWriteStream(tmp));
+      await fs.promises.rm(plain, { force: true });
+    }
     const { size } = await fs.promises.stat(tmp);
     await fs.promises.rename(tmp, target);
     return { schema: t.schema, table: t.table, format, file, rows, bytes: size, durationMs: Math.round(performance.now() - started) };
   } catch (e) {
     await fs.promises.rm(tmp, { force: true, recursive: true }).catch(() => undefined);
+    await fs.promises.rm(plain, { force: true }).catch(() => undefined);
     throw e;
   }
 }
