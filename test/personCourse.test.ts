@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENROLLMENT_EVENTS_COLUMNS } from '../src/aggregate/tables.ts';
 import { loadDump } from '../src/dump/setupSql.ts';
 import { csvLine } from '../src/dump/tsv.ts';
 import { parseTimeMicros } from '../src/events/time.ts';
@@ -90,7 +89,6 @@ beforeAll(async () => {
   ]);
   await put('video_stats_day', [col('date', 'DATE'), col('username', 'VARCHAR'), col('video_id', 'VARCHAR')], [['2013-03-01', 'alice', 'v1'], ['2013-03-02', 'alice', 'v2'], ['2013-03-02', 'alice', 'v1']]);
   await put('person_enrollment_verified', [col('user_id', 'BIGINT'), col('verified_enroll_time', 'TIMESTAMP'), col('verified_unenroll_time', 'TIMESTAMP')], [[1, t('2013-02-02T00:00:00'), null]]);
-  void ENROLLMENT_EVENTS_COLUMNS;
   summary = await buildPersonCourse(wh, COURSE, { command: 'test' });
   const r = await wh.query(`SELECT * FROM ${S}.person_course`);
   rows = Object.fromEntries(r.rows.map((row) => {

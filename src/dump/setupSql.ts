@@ -37,8 +37,6 @@ export const DUMP_TABLE_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   roleforum: ['user_id', 'course_id', 'name'],
 };
 
-const STUDENTMODULE_COLUMNS = ['id', 'module_type', 'module_id', 'student_id', 'state', 'grade', 'created', 'modified', 'max_grade', 'done', 'course_id'];
-
 /** Passwords never enter the warehouse, whatever the dump holds. */
 const NEVER_LOADED = new Set(['password']);
 
