@@ -24,7 +24,7 @@
  *
  * Invalid, empty, private, loopback, link-local, documentation, CGNAT, multicast and other
  * reserved addresses give an all-null record without asking the database, and never throw.
- * Results are cached per distinct IP text in a bounded Map (oldest entries dropped first).
+ * Results are cached per distinct IP text in two bounded generations (the older one dropped whole).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -217,7 +217,19 @@ export async function openGeoLookup(options: GeoLookupOptions = {}): Promise<Geo
   const v4Reader = v4 ?? v6;
 
   let calls = 0, cacheHits = 0, dbLookups = 0, rejected = 0;
-  const cache = new Map<string, GeoRecord>();
+  // Two generations instead of evicting the oldest entry one by one: deleting from the front of a
+  // big Map leaves holes that `keys().next()` walks over again on every eviction (quadratic: a run
+  // over 1M distinct IPs slowed lookups from ~165k/s to ~12k/s). When the young generation is full
+  // it becomes the old one, and the previous old one is dropped whole.
+  let cache = new Map<string, GeoRecord>();
+  let older = new Map<string, GeoRecord>();
+  const remember = (ip: string, rec: GeoRecord) => {
+    if (cache.size >= Math.max(1, cacheSize >> 1)) {
+      older = cache;
+      cache = new Map();
+    }
+    cache.set(ip, rec);
+  };
 
   const uncached = (ip: string | null | undefined): GeoRecord => {
     const a = publicAddress(ip);
@@ -241,14 +253,14 @@ export async function openGeoLookup(options: GeoLookupOptions = {}): Promise<Geo
     lookup(ip) {
       calls++;
       if (typeof ip !== 'string' || cacheSize <= 0) return uncached(ip);
-      const hit = cache.get(ip);
+      let hit = cache.get(ip);
+      if (hit === undefined) {
+        hit = older.get(ip);
+        if (hit !== undefined) remember(ip, hit); // still in use: keep it in the young generation
+      }
       if (hit !== undefined) { cacheHits++; return hit; }
       const rec = uncached(ip);
-      if (cache.size >= cacheSize) {
-        const oldest = cache.keys().next();
-        if (!oldest.done) cache.delete(oldest.value);
-      }
-      cache.set(ip, rec);
+      remember(ip, rec);
       return rec;
     },
     stats: () => ({ calls, cacheHits, dbLookups, rejected }),
