@@ -137,7 +137,7 @@ Examples:
 
   program
     .command('report')
-    .description('per-course summary statistics (courses.broad_stats_by_course) from the combined person_course, as a table and a CSV')
+    .description('summary statistics of spec §8.2 from the combined person_course: broad stats per course (printed), populations, geography, multiple registrations, overall totals; each as a table and a CSV')
     .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
     .option('--out <dir>', 'where the CSV goes (default edx2bq-data/export)')
     .option('--json', 'print the headline figures as JSON')

@@ -174,3 +174,19 @@ describe('combinepc and report (§8, REC)', () => {
     expect(fs.existsSync(path.join(out, 'courses', 'broad_stats_by_course.csv.gz'))).toBe(true);
   });
 });
+
+describe('the other report tables (§8.2 steps 11–14)', () => {
+  it('populations, geography, multiple registrations and overall totals, by hand', async () => {
+    // (combinepc and the first report ran in the test above: the report tables exist)
+    const q = async (sql: string) => (await wh.query(sql)).rows;
+    // learners: alice (US, viewed, explored, certified, verified), bob (viewed), eve; dave is Staff
+    expect(await q('SELECT course_id, registered_sum, viewed_sum, explored_sum, certified_sum, n_have_ip, n_missing_cc FROM courses.populations_stats_by_course')).toEqual([[COURSE, 3, 2, 1, 1, 1, 0]]);
+    expect(await q('SELECT cc, nregistered, nviewed, nexplored, ncertified, nverified, ncert_verified FROM courses.geographic_distributions ORDER BY cc NULLS LAST')).toEqual([
+      ['US', 1, 1, 1, 1, 1, 1],
+      [null, 2, 1, 0, 0, 0, 0],
+    ]);
+    // no role filter: dave counts
+    expect(await q('SELECT user_id, n_courses_registered FROM courses.multi_registrations ORDER BY user_id')).toEqual([[1, 1], [2, 1], [4, 1], [5, 1]]);
+    expect(await q('SELECT registered, viewed, explored, certified, verified_id, verified_certified, verified_certification_pct, n_unique_registrants, course_registrations FROM courses.overall_stats')).toEqual([[3, 2, 1, 1, 1, 1, 100, 4, 4]]);
+  });
+});

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { slashCourseId } from '../ids.ts';
 import { buildReport, combinePersonCourse } from '../products/combine.ts';
@@ -50,7 +51,7 @@ export async function runReport(o: CombineCliOptions): Promise<number> {
     if (o.json) process.stdout.write(JSON.stringify({ table: `courses.${r.table}`, file: r.file.file, rows: r.result.rows }, null, 2) + '\n');
     else {
       process.stdout.write(formatTable(r.result.columns, r.result.rows, { maxWidth: DEFAULT_MAX_WIDTH }));
-      process.stdout.write(`report: courses.${r.table} (all columns) → ${r.file.file}\n`);
+      process.stdout.write(`report: ${r.files.map((f) => `courses.${f.table}`).join(', ')} → ${path.dirname(r.file.file)}/\n`);
     }
     return 0;
   } finally {

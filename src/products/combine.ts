@@ -53,21 +53,34 @@ export async function combinePersonCourse(wh: Warehouse, courses: readonly strin
 }
 
 export interface ReportSummary {
+  /** The headline table (broad_stats_by_course) and its headline columns. */
   table: string;
   result: QueryResult;
   file: ExportFileResult;
+  /** Every report table written, with its CSV. */
+  files: ExportFileResult[];
 }
 
-/** `courses.broad_stats_by_course` from the combined person_course, exported as CSV. */
+/** The report tables of spec §8.2 built so far, in order (each may read the ones before it). */
+export const REPORT_TABLES = ['broad_stats_by_course', 'populations_stats_by_course', 'geographic_distributions', 'multi_registrations', 'overall_stats'] as const;
+
+/** The report tables in the shared schema from the combined person_course, each exported as CSV. */
 export async function buildReport(wh: Warehouse, o: { out: string; command?: string }): Promise<ReportSummary> {
   if (!(await wh.tableExists({ schema: SHARED_SCHEMA, table: COMBINED_TABLE }))) throw new Error('no combined person_course (courses.person_course): run combinepc first');
-  const table = 'broad_stats_by_course';
-  const sql = renderSqlFile(table, wh.dialect, SHARED_SCHEMA, {}, { person_course_all: wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE) });
-  await wh.createTableAs({ schema: SHARED_SCHEMA, table }, sql, { command: o.command ?? 'report', step: `sql/${table}.sql`, inputs: [`${SHARED_SCHEMA}.${COMBINED_TABLE}`] });
+  const tables = { person_course_all: wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE) };
+  await wh.createTablesAs(
+    REPORT_TABLES.map((table) => ({
+      table: { schema: SHARED_SCHEMA, table },
+      selectSql: renderSqlFile(table, wh.dialect, SHARED_SCHEMA, {}, tables),
+      provenance: { command: o.command ?? 'report', step: `sql/${table}.sql`, inputs: [`${SHARED_SCHEMA}.${COMBINED_TABLE}`] },
+    })),
+  );
   const dir = path.join(o.out, SHARED_SCHEMA);
   await fs.promises.mkdir(dir, { recursive: true });
-  const file = await exportTable(wh, { schema: SHARED_SCHEMA, table }, 'csv', path.join(dir, `${table}.csv.gz`));
+  const files: ExportFileResult[] = [];
+  for (const table of REPORT_TABLES) files.push(await exportTable(wh, { schema: SHARED_SCHEMA, table }, 'csv', path.join(dir, `${table}.csv.gz`)));
+  const table = 'broad_stats_by_course';
   const result = await wh.query(`SELECT course_id, registered_sum AS registered, viewed_sum AS viewed, explored_sum AS explored, certified_sum AS certified,
     n_verified_id AS verified, verified_certified AS certified_and_verified, n_have_ip, n_missing_cc FROM ${wh.dialect.tableRef(SHARED_SCHEMA, table)} ORDER BY course_id`);
-  return { table, result, file };
+  return { table, result, file: files[0]!, files };
 }
