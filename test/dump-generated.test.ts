@@ -102,9 +102,16 @@ describe('person_course on the generated course, against the generator truth', (
       const [row] = (await wh.query(`SELECT count(*), count(*) FILTER (WHERE viewed), count(*) FILTER (WHERE explored), count(*) FILTER (WHERE certified),
         count(*) FILTER (WHERE nevents IS NOT NULL), count(*) FILTER (WHERE roles = 'Staff') FROM ${s}.person_course`)).rows;
       expect(row, c.slashId).toEqual([t.registered, t.viewed, t.explored, t.certified, t.withLogActivity, t.rolesStaff]);
-      // every learner with events in the logs is counted with exactly the base events the generator wrote
-      const [sum] = (await wh.query(`SELECT sum(nevents) FROM ${s}.person_course`)).rows;
-      expect(sum![0]).toBe(Object.values(truth.files).reduce((a, f) => a + (f.baseEvents[c.slashId] ?? 0), 0));
+      // every activity column sums to what the generator wrote: base events, active days, and each counter
+      const total = (get: (f: (typeof truth.files)[string]) => number) => Object.values(truth.files).reduce((a, f) => a + get(f), 0);
+      const counter = (name: string) => total((f) => f.baseCounters[c.slashId]?.[name] ?? 0);
+      const [sums] = (await wh.query(`SELECT sum(nevents), sum(ndays_act), sum(nplay_video), sum(nvideo), sum(npause_video), sum(nseek_video), sum(nseq_goto),
+        sum(ntranscript), sum(nproblem_check), sum(nshow_answer), sum(nprogcheck), sum(nforum_events) FROM ${s}.person_course`)).rows;
+      expect(sums, c.slashId).toEqual([
+        total((f) => f.baseEvents[c.slashId] ?? 0), total((f) => f.learnerDays[c.slashId] ?? 0),
+        counter('nvideo'), counter('nvideo'), counter('npause_video'), counter('nseek_video'), counter('nseq_goto'),
+        counter('ntranscript'), counter('nproblem_check'), counter('nshow_answer'), counter('nprogcheck'), counter('nforum'),
+      ]);
     }
   });
 });

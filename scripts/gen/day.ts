@@ -245,6 +245,8 @@ export class DayGen {
   private readonly base: Int32Array;
   private readonly named: Int32Array;
   private readonly activeLearners: Set<string>[];
+  /** Per course: base events by person_course_day counter (the generator's own classification). */
+  private readonly baseCounters: Record<string, number>[];
   private readonly kindCounts = new Int32Array(NK);
   private readonly formCounts = new Int32Array(TIME_FORM_NAMES.length);
   private readonly malformedCounts = new Int32Array(MALFORMED_KINDS.length);
@@ -264,6 +266,7 @@ export class DayGen {
     this.base = new Int32Array(this.nCourses);
     this.named = new Int32Array(this.nCourses);
     this.activeLearners = Array.from({ length: this.nCourses }, () => new Set<string>());
+    this.baseCounters = Array.from({ length: this.nCourses }, () => ({}));
     this.threadCounter = (input.dayIndex + 1) * 1_000_000;
   }
 
@@ -436,16 +439,40 @@ export class DayGen {
     return { truth: this.truth(), carryOut };
   }
 
+  /** Which person_course_day counter a base event of `course` feeds (spec §5.2, both id forms), or null. */
+  private counterOf(et: string, course: number): string | null {
+    switch (et) {
+      case 'play_video': return 'nvideo';
+      case 'pause_video': return 'npause_video';
+      case 'seek_video': return 'nseek_video';
+      case 'seq_goto': return 'nseq_goto';
+      case 'show_transcript': return 'ntranscript';
+      case 'problem_check': return 'nproblem_check';
+      case 'show_answer':
+      case 'showanswer': return 'nshow_answer';
+    }
+    const c = this.world.courses[course]!;
+    for (const prefix of [`/courses/${c.slashId}/`, `/courses/course-v1:${c.org}+${c.number}+${c.run}/`]) {
+      if (!et.startsWith(prefix)) continue;
+      const rest = et.slice(prefix.length);
+      if (rest.startsWith('progress')) return 'nprogcheck';
+      if (rest.startsWith('discussion/')) return 'nforum';
+    }
+    return null;
+  }
+
   private truth(): FileTruth {
     const perCourse: Record<string, number> = {};
     const baseEvents: Record<string, number> = {};
     const namedEvents: Record<string, number> = {};
     const learnerDays: Record<string, number> = {};
+    const baseCounters: Record<string, Record<string, number>> = {};
     this.world.courses.forEach((c, i) => {
       perCourse[c.slashId] = this.perCourse[i]!;
       baseEvents[c.slashId] = this.base[i]!;
       namedEvents[c.slashId] = this.named[i]!;
       learnerDays[c.slashId] = this.activeLearners[i]!.size;
+      baseCounters[c.slashId] = { ...this.baseCounters[i]! };
     });
     const malformed: Record<string, number> = {};
     let rejects = 0;
@@ -470,6 +497,7 @@ export class DayGen {
       baseEvents,
       namedEvents,
       learnerDays,
+      baseCounters,
       guessed: this.guessed,
       anonymous: this.anonymous,
       syslogLines: this.syslog,
@@ -540,6 +568,11 @@ export class DayGen {
         if (et.indexOf('/xblock/') < 0) {
           this.base[course]!++;
           this.activeLearners[course]!.add(this.s.L.username);
+          const counter = this.counterOf(et, course);
+          if (counter !== null) {
+            const c = this.baseCounters[course]!;
+            c[counter] = (c[counter] ?? 0) + 1;
+          }
         }
       }
       if (guessed) this.guessed++;

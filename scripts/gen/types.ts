@@ -53,6 +53,8 @@ export interface FileTruth {
   namedEvents: Record<string, number>;
   /** Per course: learners with at least one base event on this file's date (all of a file's events are on its date). */
   learnerDays: Record<string, number>;
+  /** Per course: base events by person_course_day counter (nvideo, npause_video, nseek_video, nseq_goto, ntranscript, nproblem_check, nshow_answer, nprogcheck, nforum; both course-id URL forms). */
+  baseCounters: Record<string, Record<string, number>>;
   /** Valid events whose course had to be guessed (context.course_id empty, missing or null). */
   guessed: number;
   /** Valid events with username "". */
