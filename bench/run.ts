@@ -154,6 +154,23 @@ if (DUMP_COURSES > 0) {
   row(`person-course + combinepc + report: ${DUMP_COURSES} courses, ${f(pc.learners)} learners`, `${pc.seconds.toFixed(1)} s (person_course ${pc.pcSeconds.toFixed(1)} s); ${f(pc.ips)} IPs located at ${f(pc.lookupsPerSecond)} lookups/s`, '', '< 60 s', `${f(pc.maxRssMB)} MB`);
 }
 
+// end to end: one new day of raw logs with the dump of the same learners already loaded
+if (DUMP_COURSES > 0) {
+  const e2eDir = path.join(DATA, 'e2e-1000000');
+  if (!fs.existsSync(path.join(e2eDir, 'truth.json'))) {
+    fs.rmSync(e2eDir, { recursive: true, force: true });
+    process.stderr.write(`generating a 1,000,000-event day with the weekly dump of its 20 courses into ${e2eDir} …\n`);
+    await generateLogs({ out: e2eDir, courses: 20, learners: 50_000, days: 1, eventsPerDay: 1_000_000, seed: 9, malformedRate: 0.0005, dump: true });
+  }
+  process.stderr.write('end to end: the raw day through person-day and person-course …\n');
+  const e2e = scenario('endtoend', e2eDir, path.join(DATA, 'e2e-work')) as unknown as { seconds: number; passSeconds: number; personDaySeconds: number; events: number; learners: number; courses: number; maxRssMB: number };
+  row(
+    `end to end: ${f(e2e.events)} new events → person_course of ${e2e.courses} courses`,
+    `${e2e.seconds.toFixed(1)} s (pass ${e2e.passSeconds.toFixed(1)} s, load ${(e2e.personDaySeconds - e2e.passSeconds).toFixed(1)} s, person_course of ${f(e2e.learners)} learners ${(e2e.seconds - e2e.personDaySeconds).toFixed(1)} s)`,
+    '', '< 30 s', `${f(e2e.maxRssMB)} MB`,
+  );
+}
+
 process.stderr.write('simdjson (1 thread, own process) …\n');
 try {
   const sj = scenario('simdjson', gzFile, '32') as unknown as { name: string; eventsPerSecond: number; mbPerSecond: number; maxRssMB: number };

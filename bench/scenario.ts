@@ -7,11 +7,13 @@
  *   node bench/scenario.ts setupsqlFloor <sql dir> <date> <warehouse file>   (DuckDB's read_csv of every file)
  *   node bench/scenario.ts setupsql      <sql dir> <date> <warehouse file>   (setup-sql's loader)
  *   node bench/scenario.ts personcourse  <sql dir> <date> <warehouse file>   (person-course + combinepc + report)
+ *   node bench/scenario.ts endtoend      <generated dir (logs + dump)> <work dir>   (a new day: person-day + person-course)
  *   node bench/scenario.ts parsers <input file> <MB of lines>
  *   node bench/scenario.ts simdjson <input file> <MB of lines>
  * Prints one JSON object on stdout.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
@@ -202,6 +204,47 @@ async function personcourse(sqlDir: string, date: string, whFile: string) {
   return { seconds, pcSeconds, phases, learners, combinedRows: combined.rows, ips, lookupsPerSecond: ips / Math.max(lookupSeconds, 1e-9), maxRssMB: maxRssMB() };
 }
 
+/**
+ * End to end: the dump of the generated courses is loaded first (waldofy, setup-sql, axis: not
+ * timed); then one day of raw logs goes through person-day (--no-split) and person-course for
+ * every course, which is what a daily run does. Timed from the raw .gz to refreshed person_course.
+ */
+async function endtoend(genDir: string, work: string) {
+  fs.rmSync(work, { recursive: true, force: true });
+  const { waldofy } = await import('../src/dump/waldofy.ts');
+  const { loadDump } = await import('../src/dump/setupSql.ts');
+  const { chooseCourseSqlDir } = await import('../src/dump/sqlDirs.ts');
+  const { findAxisSource } = await import('../src/axis/sources.ts');
+  const { loadAxis } = await import('../src/axis/tables.ts');
+  const { buildPersonCourse } = await import('../src/products/personCourse.ts');
+  const { createGlobalModalIp } = await import('../src/geo/modalIp.ts');
+  const { openGeoLookup } = await import('../src/geo/lookup.ts');
+  const { courseSchema } = await import('../src/warehouse/naming.ts');
+  const truth = JSON.parse(fs.readFileSync(path.join(genDir, 'truth.json'), 'utf8')) as { dump: { dir: string }; courses: { slashId: string }[] };
+  const sqlDir = path.join(work, 'sql');
+  await waldofy([path.join(genDir, truth.dump.dir)], { sqlDir, courses: [], gzipLevel: 1, log: () => undefined });
+  const wh = await openDuckDBWarehouse(path.join(work, 'wh.duckdb'));
+  const courses = truth.courses.map((c) => c.slashId);
+  for (const c of courses) {
+    await loadDump(wh, c, (await chooseCourseSqlDir(sqlDir, c)).dir, 'bench');
+    await loadAxis(wh, c, (await findAxisSource(sqlDir, c)).source, 'bench');
+  }
+  const geo = await openGeoLookup();
+  const logs = fs.readdirSync(genDir).filter((n) => n.endsWith('.log.gz')).map((n) => path.join(genDir, n));
+  const started = performance.now();
+  const s = await splitLogs(logs, { logsDir: path.join(work, 'logs'), workers: os.availableParallelism(), chunkSize: 1 << 20, gzipLevel: 1, force: true, writeLogs: false, collectFacts: true });
+  const passSeconds = (performance.now() - started) / 1000;
+  const load = await loadFacts({ logsDir: path.join(work, 'logs'), warehouse: wh, command: 'bench' });
+  const personDaySeconds = (performance.now() - started) / 1000;
+  await createGlobalModalIp(wh, courses.map((c) => courseSchema(c)), { command: 'bench' });
+  let learners = 0;
+  for (const c of courses) learners += (await buildPersonCourse(wh, c, { command: 'bench', geo })).rows;
+  const seconds = (performance.now() - started) / 1000;
+  await wh.close();
+  fs.rmSync(work, { recursive: true, force: true });
+  return { seconds, passSeconds, personDaySeconds, events: s.events, rowsLoaded: load.rowsLoaded, learners, courses: courses.length, maxRssMB: maxRssMB() };
+}
+
 /** Single-thread comparison of parsing strategies on the same lines. */
 async function parsers(file: string, mb: number) {
   const text = zlib.gunzipSync(fs.readFileSync(file));
@@ -284,6 +327,7 @@ else if (name === 'persondaySplit') out = await personDay(args[0]!, Number(args[
 else if (name === 'setupsqlFloor') out = await setupsqlFloor(args[0]!, args[1]!, args[2]!);
 else if (name === 'setupsql') out = await setupsql(args[0]!, args[1]!, args[2]!);
 else if (name === 'personcourse') out = await personcourse(args[0]!, args[1]!, args[2]!);
+else if (name === 'endtoend') out = await endtoend(args[0]!, args[1]!);
 else if (name === 'parsers') out = await parsers(args[0]!, Number(args[1]));
 else if (name === 'simdjson') out = await simdjsonScenario(args[0]!, Number(args[1]));
 else throw new Error(`unknown scenario ${name}`);
