@@ -140,6 +140,45 @@ describe('person_course (spec §6, REC)', () => {
     expect(typeof rows.alice!.latitude).toBe('number');
   });
 
+  it('alice and bob, all 82 columns written out by hand', () => {
+    const { sdv_dt, latitude, longitude, city, subdivision, postalCode, region, ...alice } = rows.alice!;
+    // the place of 8.8.8.8 in the installed database: US for sure; the finer facts vary by release
+    for (const v of [city, subdivision, postalCode, region]) expect(v === null || typeof v === 'string').toBe(true);
+    expect([typeof latitude, typeof longitude]).toEqual(['number', 'number']);
+    expect(sdv_dt as number).toBeCloseTo(Math.sqrt(95), 9);
+    expect(alice).toEqual({
+      course_id: COURSE, user_id: 1, username: 'alice', registered: true, viewed: true, explored: true, certified: true, completed: true,
+      ip: '8.8.8.8', cc_by_ip: 'US', countryLabel: 'United States', continent: 'Americas', // data/geographic_regions_by_country.csv: US,840,United States,Northern America,Americas,Developed regions
+      un_major_region: 'Northern America', un_economic_group: 'Developed regions', un_developing_nation: null, un_special_region: null,
+      LoE: 'b', YoB: 1990, gender: 'f', grade: 0.84, passing_grade: 0.5, start_time: '2013-02-01T10:00:00.000Z',
+      first_event: '2013-03-01T10:00:00.000Z', last_event: '2013-03-02T09:30:00.000Z', nevents: 15, ndays_act: 2, nplay_video: 5, nchapters: 2,
+      nforum_posts: 1, nforum_votes: 2, nforum_endorsed: 0, nforum_threads: 1, nforum_comments: 0, nforum_pinned: 1,
+      roles: 'Student', nprogcheck: 1, nproblem_check: 2, nforum_events: 1, mode: 'verified', is_active: 1,
+      cert_created_date: '2013-06-01 00:00:00', cert_modified_date: '2013-06-02 00:00:00', cert_status: 'downloadable',
+      verified_enroll_time: '2013-02-02T00:00:00.000Z', verified_unenroll_time: null, profile_country: 'US', y1_anomalous: null,
+      email_domain: 'Example.org', language: 'es', language_download: 0, language_nevents: 3, language_ndiff: 2,
+      ntranscript: 1, nshow_answer: 1, nvideo: 5, nvideos_unique_viewed: 2, nvideos_total_watched: 1, nseq_goto: 3, nseek_video: 1, npause_video: 1,
+      avg_dt: 28, max_dt: 40, n_dt: 5, sum_dt: 140,
+      roles_isBetaTester: null, roles_isInstructor: null, roles_isStaff: null, roles_isCCX: null, roles_isFinance: null, roles_isLibrary: null, roles_isSales: null,
+      forumRoles_isAdmin: null, forumRoles_isCommunityTA: null, forumRoles_isModerator: null, forumRoles_isStudent: 1,
+    });
+    const nulls = (...names: string[]) => Object.fromEntries(names.map((n) => [n, null]));
+    expect(rows.bob).toEqual({
+      course_id: COURSE, user_id: 2, username: 'bob', registered: true, viewed: true, explored: false, certified: false, completed: false,
+      ...nulls('ip', 'cc_by_ip', 'countryLabel', 'continent', 'city', 'region', 'subdivision', 'postalCode', 'un_major_region', 'un_economic_group',
+        'un_developing_nation', 'un_special_region', 'latitude', 'longitude'),
+      LoE: 'hs', YoB: null, gender: '', grade: null, passing_grade: 0.5, start_time: '2013-02-01T11:00:00.000Z',
+      ...nulls('first_event', 'last_event', 'nevents', 'ndays_act', 'nplay_video'), nchapters: 1,
+      ...nulls('nforum_posts', 'nforum_votes', 'nforum_endorsed', 'nforum_threads', 'nforum_comments', 'nforum_pinned', 'roles', 'nprogcheck', 'nproblem_check', 'nforum_events'),
+      mode: 'honor', is_active: 1, ...nulls('cert_created_date', 'cert_modified_date', 'cert_status', 'verified_enroll_time', 'verified_unenroll_time', 'profile_country', 'y1_anomalous'),
+      email_domain: 'mit.edu',
+      ...nulls('language', 'language_download', 'language_nevents', 'language_ndiff', 'ntranscript', 'nshow_answer', 'nvideo', 'nvideos_unique_viewed', 'nvideos_total_watched',
+        'nseq_goto', 'nseek_video', 'npause_video', 'avg_dt', 'sdv_dt', 'max_dt', 'n_dt', 'sum_dt',
+        'roles_isBetaTester', 'roles_isInstructor', 'roles_isStaff', 'roles_isCCX', 'roles_isFinance', 'roles_isLibrary', 'roles_isSales',
+        'forumRoles_isAdmin', 'forumRoles_isCommunityTA', 'forumRoles_isModerator', 'forumRoles_isStudent'),
+    });
+  });
+
   it('bob, never in the logs: log columns NULL (not 0), courseware still makes him a viewer', () => {
     expect(rows.bob).toMatchObject({
       viewed: true, explored: false, nchapters: 1, certified: false, completed: false, grade: null,
