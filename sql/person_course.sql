@@ -15,8 +15,8 @@
 --   forumRoles_isCommunityTA, forumRoles_isModerator, forumRoles_isStudent.
 -- Inputs: user_info_combo, pc_day_totals, pc_nchapters, pc_forum, roles, pc_geoip,
 --   course_modal_language, person_course_video_watched, person_enrollment_verified; parameters
---   {{course_id}}, {{passing_grade}} (REC: the lowest grade cutoff; '' when none) and
---   {{course_chapters}} (chapters of the course axis; '' when unknown: then nobody explored).
+--   parameters course_id, passing_grade (REC: the lowest grade cutoff; '' when none) and
+--   and course_chapters (chapters of the course axis; '' when unknown: then nobody explored).
 -- Population (§6.7): every user of user_info_combo with a username; log columns NULL for
 -- learners never seen in the logs (never 0); viewed from courseware state only.
 WITH

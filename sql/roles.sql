@@ -4,7 +4,7 @@
 --   roles_isFinance, roles_isLibrary, roles_isSales, forumRoles_isAdmin, forumRoles_isCommunityTA,
 --   forumRoles_isModerator, forumRoles_isStudent, roles.
 -- Inputs: rolecourse (user_id, course_id, role), roleforum (user_id, course_id, name), every value
---   VARCHAR; {{course_id}} is the course.
+--   VARCHAR; the course_id parameter is the course.
 -- REC: only rows of this course (either id form) or org-wide rows (blank course_id) count, OR-ed
 -- per user (one row per user, not one per user and course id); role names are matched without
 -- spaces and case ('Community TA' sets forumRoles_isCommunityTA); 'Group Moderator' counts as a

@@ -11,7 +11,7 @@
 --   certificate_mode, id_map_hash_id, edxinstructordash_Grade,
 --   edxinstructordash_Grade_timestamp, y1_anomalous.
 -- Inputs: users, profiles, enrollment, certificates, user_id_map (the dump's tables, every value
---   VARCHAR, NULL for the dump's NULL, `_row` = line in the file); {{course_id}} is the course.
+--   VARCHAR, NULL for the dump's NULL, `_row` = line in the file); the course_id parameter is the course.
 -- A keyed full outer merge on user_id. For several rows of one user, each field takes the value of
 -- the last row in which it is not NULL (the original's "later rows overwrite field by field").
 -- Users without an enrollment row get the course's id (they still count as registered); users

@@ -127,3 +127,15 @@ describe('sql/roles.sql', () => {
     for (const x of r) for (const [k, v] of Object.entries(x)) if (k.includes('_is')) expect([1, null]).toContain(v);
   });
 });
+
+describe('SQL parameters are data', () => {
+  it('a hostile course id (quote, newline, comment) is only ever a string literal', async () => {
+    const hostile = "x'\n; DROP TABLE MITx__6_002x__2013_Spring.users; --";
+    const sql = renderSqlFile('user_info_combo', wh.dialect, S, { course_id: hostile });
+    // the users without an enrollment row (2 and 4) get the requested course by default: the id
+    // comes back exactly, as data…
+    const r = await wh.query(`SELECT user_id, enrollment_course_id FROM (${sql}) ORDER BY user_id`);
+    expect(r.rows).toEqual([[2, hostile], [4, hostile]]);
+    expect(await wh.tableExists({ schema: S, table: 'users' })).toBe(true); // …and nothing was dropped
+  });
+});

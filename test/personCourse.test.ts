@@ -229,3 +229,15 @@ describe('the other report tables (§8.2 steps 11–14)', () => {
     expect(await q('SELECT registered, viewed, explored, certified, verified_id, verified_certified, verified_certification_pct, n_unique_registrants, course_registrations FROM courses.overall_stats')).toEqual([[3, 2, 1, 1, 1, 1, 100, 4, 4]]);
   });
 });
+
+describe('the median tables (§8.2 step 5)', () => {
+  it('discrete medians per population, learners only', async () => {
+    const q = async (sql: string) => (await wh.query(sql)).rows;
+    // viewed learners: alice (nevents 15, YoB 1990) and bob (nevents NULL, YoB NULL): medians over non-NULL values
+    expect(await q('SELECT n_records, nevents_median, nchapters_median, age_in_2014_median, sum_n_nonzero_play_video, frac_nonzero_play_video FROM courses.viewed_median_stats_by_course'))
+      .toEqual([[2, 15, 1, 24, 1, 0.5]]); // nchapters 2 and 1: the lower middle is 1; 2014 − 1990 = 24
+    expect(await q('SELECT n_records, grade_median FROM courses.certified_median_stats_by_course')).toEqual([[1, 0.84]]);
+    expect(await q('SELECT n_records FROM courses.verified_median_stats_by_course')).toEqual([[1]]);
+    expect(await q('SELECT n_records FROM courses.explored_median_stats_by_course')).toEqual([[1]]);
+  });
+});

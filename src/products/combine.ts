@@ -64,21 +64,38 @@ export interface ReportSummary {
 /** The report tables of spec §8.2 built so far, in order (each may read the ones before it). */
 export const REPORT_TABLES = ['broad_stats_by_course', 'populations_stats_by_course', 'geographic_distributions', 'multi_registrations', 'overall_stats'] as const;
 
+/** The median tables (§8.2 step 5): population → its condition on the combined person_course (learners only, REC). */
+const MEDIAN_POPULATIONS: Readonly<Record<string, string>> = {
+  viewed_median_stats_by_course: 'viewed',
+  explored_median_stats_by_course: 'explored AND viewed',
+  certified_median_stats_by_course: 'certified AND viewed',
+  verified_median_stats_by_course: "mode = 'verified' AND viewed",
+};
+
 /** The report tables in the shared schema from the combined person_course, each exported as CSV. */
 export async function buildReport(wh: Warehouse, o: { out: string; command?: string }): Promise<ReportSummary> {
   if (!(await wh.tableExists({ schema: SHARED_SCHEMA, table: COMBINED_TABLE }))) throw new Error('no combined person_course (courses.person_course): run combinepc first');
   const tables = { person_course_all: wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE) };
-  await wh.createTablesAs(
-    REPORT_TABLES.map((table) => ({
+  const inputs = [`${SHARED_SCHEMA}.${COMBINED_TABLE}`];
+  const medians = Object.entries(MEDIAN_POPULATIONS).map(([table, condition]) => ({
+    table: { schema: SHARED_SCHEMA, table },
+    selectSql: renderSqlFile('median_stats_by_course', wh.dialect, SHARED_SCHEMA, {}, {
+      population: `(SELECT * FROM ${tables.person_course_all} WHERE (roles IS NULL OR roles = 'Student') AND ${condition})`,
+    }),
+    provenance: { command: o.command ?? 'report', step: `sql/median_stats_by_course.sql (${condition})`, inputs },
+  }));
+  await wh.createTablesAs([
+    ...REPORT_TABLES.map((table) => ({
       table: { schema: SHARED_SCHEMA, table },
       selectSql: renderSqlFile(table, wh.dialect, SHARED_SCHEMA, {}, tables),
-      provenance: { command: o.command ?? 'report', step: `sql/${table}.sql`, inputs: [`${SHARED_SCHEMA}.${COMBINED_TABLE}`] },
+      provenance: { command: o.command ?? 'report', step: `sql/${table}.sql`, inputs },
     })),
-  );
+    ...medians,
+  ]);
   const dir = path.join(o.out, SHARED_SCHEMA);
   await fs.promises.mkdir(dir, { recursive: true });
   const files: ExportFileResult[] = [];
-  for (const table of REPORT_TABLES) files.push(await exportTable(wh, { schema: SHARED_SCHEMA, table }, 'csv', path.join(dir, `${table}.csv.gz`)));
+  for (const table of [...REPORT_TABLES, ...Object.keys(MEDIAN_POPULATIONS)]) files.push(await exportTable(wh, { schema: SHARED_SCHEMA, table }, 'csv', path.join(dir, `${table}.csv.gz`)));
   const table = 'broad_stats_by_course';
   const result = await wh.query(`SELECT course_id, registered_sum AS registered, viewed_sum AS viewed, explored_sum AS explored, certified_sum AS certified,
     n_verified_id AS verified, verified_certified AS certified_and_verified, n_have_ip, n_missing_cc FROM ${wh.dialect.tableRef(SHARED_SCHEMA, table)} ORDER BY course_id`);

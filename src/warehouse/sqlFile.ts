@@ -27,7 +27,12 @@ export function renderSqlFile(
   /** SQL put in place of a table: a subquery for an input that does not exist, or another schema's table. */
   tables: Readonly<Record<string, string>> = {},
 ): string {
-  const text = fs.readFileSync(sqlFilePath(name), 'utf8');
+  // whole-line comments go first: a value put into a comment could otherwise end it with a newline
+  const text = fs
+    .readFileSync(sqlFilePath(name), 'utf8')
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n');
   return text.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, name: string) =>
     Object.hasOwn(params, name) ? dialect.stringLiteral(params[name]!) : Object.hasOwn(tables, name) ? tables[name]! : dialect.tableRef(schema, name),
   );
