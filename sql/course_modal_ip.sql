@@ -1,4 +1,6 @@
--- course_modal_ip: each learner's modal (most used) IP in one course (spec tracking-logs.md §9.2, REC).
+-- course_modal_ip: each learner's modal (most used) IP in one course (spec tracking-logs.md §9.2, REC);
+-- also courses.global_modal_ip (§9.3), when src/geo/modalIp.ts puts the UNION ALL of every
+-- course's pcday_ip_counts in place of the input table.
 -- Columns: username, modal_ip, ip_count, n_different_ip, n_tied. One row per username.
 -- Input: pcday_ip_counts (username, ip, date, ipcount, course_id), one row per learner, date and IP.
 -- REC (deterministic, unlike the original): empty and null IPs (and usernames) are ignored;

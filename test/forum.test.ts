@@ -15,6 +15,16 @@ const THREAD = '{"_id":{"$oid":"t1"},"_type":"CommentThread","course_id":"course
 const RESPONSE = '{"_id":{"$oid":"r1"},"_type":"Comment","course_id":"MITx/6.002x/2013_Spring","body":"Read chapter 2","author_id":"18","author_username":"bob","comment_thread_id":{"$oid":"t1"},"parent_ids":[],"endorsed":true,"endorsement":{"user_id":"17","time":{"$date":1362139200000}},"sk":"r1","depth":0,"created_at":{"$date":1362139000000},"votes":{"count":0,"point":0,"up":[],"down":[],"up_count":0,"down_count":0}}';
 const COMMENT = '{"_id":{"$oid":"c1"},"_type":"Comment","course_id":"MITx/6.002x/2013_Spring","body":"Thanks!","author_id":17,"author_username":"alice","comment_thread_id":{"$oid":"t1"},"parent_id":{"$oid":"r1"},"parent_ids":[{"$oid":"r1"}],"sk":"r1-c1","created_at":{"$date":1362139300000}}';
 
+/** The three hand-made documents as the `forum` table of schema S. */
+async function loadForum(wh: Awaited<ReturnType<typeof openDuckDBWarehouse>>): Promise<void> {
+  const rows = [THREAD, RESPONSE, COMMENT].map((l) => {
+    const r = rephraseForumLine(l);
+    if (!r.ok) throw new Error(r.reason);
+    return r.row;
+  });
+  await wh.replaceTable({ schema: 'S', table: 'forum' }, FORUM_COLUMNS, rows, { command: 'test', step: 'forum' });
+}
+
 const at = (name: string, row: Cell[]) => row[FORUM_COLUMNS.findIndex((c) => c.name === name)];
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -56,12 +66,7 @@ describe('sql/forum_posts.sql (§4.3)', () => {
     dirs.push(dir);
     const wh = await openDuckDBWarehouse(path.join(dir, 'w.duckdb'));
     try {
-      const rows = [THREAD, RESPONSE, COMMENT].map((l) => {
-        const r = rephraseForumLine(l);
-        if (!r.ok) throw new Error(r.reason);
-        return r.row;
-      });
-      await wh.replaceTable({ schema: 'S', table: 'forum' }, FORUM_COLUMNS, rows, { command: 'test', step: 'forum' });
+      await loadForum(wh);
       await wh.createTableAs({ schema: 'S', table: 'forum_posts' }, renderSqlFile('forum_posts', wh.dialect, 'S'), { command: 'test', step: 'forum_posts' });
       const r = await wh.query('SELECT username, slug_id, slug_type, thread_id, parent_id, original_poster, responded_to, title, body_preview FROM S.forum_posts ORDER BY first_time');
       expect(r.rows).toEqual([
@@ -81,12 +86,7 @@ describe('sql/forum_person.sql (§4.3)', () => {
     dirs.push(dir);
     const wh = await openDuckDBWarehouse(path.join(dir, 'w.duckdb'));
     try {
-      const rows = [THREAD, RESPONSE, COMMENT].map((l) => {
-        const r = rephraseForumLine(l);
-        if (!r.ok) throw new Error(r.reason);
-        return r.row;
-      });
-      await wh.replaceTable({ schema: 'S', table: 'forum' }, FORUM_COLUMNS, rows, { command: 'test', step: 'forum' });
+      await loadForum(wh);
       const { FORUM_EVENTS_COLUMNS } = await import('../src/aggregate/tables.ts');
       const ev = (time: string, user: string, action: string, thread: string | null): Cell[] => [time.slice(0, 10), Date.parse(`${time}Z`) * 1000, user, 'MITx/6.002x/2013_Spring', action, thread, null, null, null, null];
       await wh.replaceTable({ schema: 'S', table: 'forum_events' }, FORUM_EVENTS_COLUMNS, [

@@ -110,6 +110,9 @@ export class FactsBuilder {
   readonly transcript: CourseFacts['transcript'] = [];
   /** UTC days (since the epoch) with any fact. */
   private readonly days = new Set<number>();
+  private lastDay = NaN;
+  /** Events of the course counted through `FactsByCourse.counted` (the aggregate-only task's per-course counts). */
+  eventCount = 0;
 
   constructor(course: string) {
     this.course = course;
@@ -129,6 +132,9 @@ export class FactsBuilder {
   }
 
   addDay(day: number): void {
+    // called per event: a chunk's events nearly all share one or two days
+    if (day === this.lastDay) return;
+    this.lastDay = day;
     this.days.add(day);
   }
 
@@ -172,10 +178,6 @@ export class FactsBuilder {
     this.enrollment.push(...f.enrollment);
     this.transcript.push(...f.transcript);
     for (const d of f.days) this.days.add(d);
-  }
-
-  get events(): number {
-    return this.base.user.length;
   }
 
   build(): CourseFacts {
@@ -274,9 +276,17 @@ export function coreOfRow(row: JsonObject): EventCoreValues {
 /** Per-course builders of one chunk or input. */
 export class FactsByCourse {
   readonly byCourse = new Map<string, FactsBuilder>();
+  /** Events that belong to no course (counted, no facts). */
+  unknownEvents = 0;
   get(course: string): FactsBuilder {
     let b = this.byCourse.get(course);
     if (b === undefined) this.byCourse.set(course, (b = new FactsBuilder(course)));
+    return b;
+  }
+  /** The course's builder, with one more event counted. */
+  counted(course: string): FactsBuilder {
+    const b = this.get(course);
+    b.eventCount++;
     return b;
   }
   build(): CourseFacts[] {

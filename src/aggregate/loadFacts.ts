@@ -119,6 +119,8 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
   const plans = new Map(wanted.map((c) => [c, planCourse(c, markers, loaded)]));
   const summaries = new Map<string, CourseLoadSummary>();
   for (const [course, p] of plans) if (p.dates.length > 0) summaries.set(course, { course, schema: courseSchema(course), dates: p.dates, rows: {} });
+  // the loads and SQL steps name their schema: find the course's summary by it
+  const bySchema = new Map([...summaries.values()].map((x) => [x.schema, x]));
 
   // windows of dates over all courses: each input's facts file is read once per window
   const allDates = [...new Set([...plans.values()].flatMap((p) => p.dates))].sort();
@@ -151,7 +153,7 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
       const facts: CourseFacts[] = [];
       const inputs: string[] = [];
       for (const m of p.current) {
-        facts.push(...(byStem.get(m.stem)?.get(course) ?? []));
+        for (const f of byStem.get(m.stem)?.get(course) ?? []) facts.push(f);
         if (m.factDates![course]!.some((d) => window.has(d))) inputs.push(m.input);
       }
       const schema = summaries.get(course)!.schema;
@@ -165,7 +167,7 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
     loadMs += performance.now() - t1;
     results.forEach((r, i) => {
       const l = loads[i]!;
-      const summary = [...summaries.values()].find((x) => x.schema === l.table.schema)!;
+      const summary = bySchema.get(l.table.schema)!;
       summary.rows[l.table.table] = (summary.rows[l.table.table] ?? 0) + r.rowsWritten;
       rowsLoaded += r.rowsWritten;
     });
@@ -189,7 +191,7 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
   const derived = await wh.createTablesAs(steps);
   derived.forEach((r, i) => {
     const s = steps[i]!;
-    [...summaries.values()].find((x) => x.schema === s.table.schema)!.rows[s.table.table] = r.rowsWritten;
+    bySchema.get(s.table.schema)!.rows[s.table.table] = r.rowsWritten;
   });
   const derivedMs = performance.now() - t2;
   // last: a run killed before this point loads the same dates again next time

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
+import { exists, writeFileAtomic } from '../fsutil.ts';
 import { renderSqlFile } from '../warehouse/sqlFile.ts';
 import { courseSchema } from '../warehouse/naming.ts';
 import type { Cell, TableFromSql, Warehouse } from '../warehouse/warehouse.ts';
@@ -123,8 +124,6 @@ async function readForum(file: string): Promise<{ rows: Cell[][]; rejects: { lin
   return { rows, rejects, unknown };
 }
 
-const exists = (f: string) => fs.promises.access(f).then(() => true, () => false);
-
 /** Loads one course's dump (one dump date) into its schema. */
 export async function loadDump(wh: Warehouse, courseId: string, dumpDir: string, command = 'setup-sql'): Promise<DumpLoadSummary> {
   const started = performance.now();
@@ -159,12 +158,8 @@ export async function loadDump(wh: Warehouse, courseId: string, dumpDir: string,
     forumRejects = forum.rejects.length;
     forumUnknownKeys = forum.unknown;
     if (forum.rejects.length > 0) {
-      const dir = path.join(dumpDir, '_rejects');
-      await fs.promises.mkdir(dir, { recursive: true });
       const text = forum.rejects.map((r) => JSON.stringify({ file: forumFile, ...r })).join('\n') + '\n';
-      const tmp = path.join(dir, `.forum.jsonl.gz.${process.pid}.tmp`);
-      await fs.promises.writeFile(tmp, zlib.gzipSync(text));
-      await fs.promises.rename(tmp, path.join(dir, 'forum.jsonl.gz'));
+      await writeFileAtomic(path.join(dumpDir, '_rejects', 'forum.jsonl.gz'), zlib.gzipSync(text));
     }
     const r = await wh.replaceTable({ schema, table: 'forum' }, FORUM_COLUMNS, forum.rows, provenance('forum.mongo rephrased (spec §4.2)', [forumFile]));
     rows.forum = r.rowsWritten;

@@ -40,6 +40,7 @@ import yauzl from 'yauzl';
 import { isValidDate } from '../events/time.ts';
 import { assertInside, exists } from '../fsutil.ts';
 import { safePathComponent, slashCourseId } from '../ids.ts';
+import { processAlive } from '../logs/lock.ts';
 import { RejectWriter } from '../logs/rejectWriter.ts';
 import { UNKNOWN_SQL_DIR, waldoCourseDirName } from './sqlDirs.ts';
 import { CsvGzWriter, TsvReader, type TsvReject } from './tsv.ts';
@@ -469,15 +470,6 @@ function fmt(n: number): string {
 
 const TMP_RE = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes temporary files that a killed run left in `dir` (never those of a live process). */
 async function cleanStaleTemps(dir: string): Promise<void> {
   let names: string[];
@@ -488,7 +480,7 @@ async function cleanStaleTemps(dir: string): Promise<void> {
   }
   for (const n of names) {
     const m = TMP_RE.exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fs.promises.rm(path.join(dir, n), { force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) await fs.promises.rm(path.join(dir, n), { force: true });
   }
 }
 

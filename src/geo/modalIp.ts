@@ -1,15 +1,14 @@
 /**
  * Modal IP per learner (spec tracking-logs.md §9.2–§9.3, REC: deterministic tie-break), from the
- * per-date `pcday_ip_counts` tables: `sql/course_modal_ip.sql` in one course schema,
- * `sql/global_modal_ip.sql` over the UNION ALL of several courses' tables.
+ * per-date `pcday_ip_counts` tables: `sql/course_modal_ip.sql`, on one course schema's table or
+ * on the UNION ALL of several courses' tables.
  *
  * Output columns (both): username VARCHAR, modal_ip VARCHAR, ip_count BIGINT,
  * n_different_ip BIGINT, n_tied BIGINT — one row per username.
  */
-import fs from 'node:fs';
 import type { Dialect } from '../warehouse/dialect.ts';
 import { SHARED_SCHEMA } from '../warehouse/naming.ts';
-import { renderSqlFile, sqlFilePath } from '../warehouse/sqlFile.ts';
+import { renderSqlFile } from '../warehouse/sqlFile.ts';
 import type { ColumnDef, LoadResult, TableRef, Warehouse } from '../warehouse/warehouse.ts';
 
 export const IP_COUNTS_TABLE = 'pcday_ip_counts';
@@ -24,15 +23,13 @@ export const MODAL_IP_COLUMNS: readonly ColumnDef[] = [
   { name: 'n_tied', type: 'BIGINT' },
 ];
 
-const UNION_PLACEHOLDER = '{{pcday_ip_counts_union}}';
-
 /** The SELECT of `sql/course_modal_ip.sql` for one course schema. */
 export function courseModalIpSql(dialect: Dialect, schema: string): string {
   return renderSqlFile(COURSE_MODAL_IP_TABLE, dialect, schema);
 }
 
 /**
- * The SELECT of `sql/global_modal_ip.sql` over the `pcday_ip_counts` of every schema given
+ * The SELECT of `sql/course_modal_ip.sql` over the `pcday_ip_counts` of every schema given
  * (duplicates dropped; order does not matter for the result).
  */
 export function globalModalIpSql(dialect: Dialect, schemas: readonly string[]): string {
@@ -40,9 +37,7 @@ export function globalModalIpSql(dialect: Dialect, schemas: readonly string[]): 
   if (distinct.length === 0) throw new Error('global modal IP: no course schema given');
   const branches = distinct.map((s) => `SELECT username, ip, date, ipcount FROM ${dialect.tableRef(s, IP_COUNTS_TABLE)}`);
   const union = `(\n  ${branches.join('\n  UNION ALL\n  ')}\n)`;
-  const text = fs.readFileSync(sqlFilePath(GLOBAL_MODAL_IP_TABLE), 'utf8');
-  if (!text.includes(UNION_PLACEHOLDER)) throw new Error(`${sqlFilePath(GLOBAL_MODAL_IP_TABLE)} lacks ${UNION_PLACEHOLDER}`);
-  return text.split(UNION_PLACEHOLDER).join(union);
+  return renderSqlFile(COURSE_MODAL_IP_TABLE, dialect, SHARED_SCHEMA, {}, { [IP_COUNTS_TABLE]: union });
 }
 
 export interface ModalIpOptions {
@@ -83,7 +78,7 @@ export async function createGlobalModalIp(
   const target = options.target ?? { schema: SHARED_SCHEMA, table: GLOBAL_MODAL_IP_TABLE };
   const load = await wh.createTableAs(target, globalModalIpSql(wh.dialect, used), {
     command: options.command ?? 'person-course',
-    step: `sql/${GLOBAL_MODAL_IP_TABLE}.sql`,
+    step: `sql/${COURSE_MODAL_IP_TABLE}.sql over the union of the courses' ${IP_COUNTS_TABLE}`,
     inputs: used.map((s) => `${s}.${IP_COUNTS_TABLE}`),
   });
   return { load, schemas: used, skipped };

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import { EVENT_KIND } from '../aggregate/eventRows.ts';
-import { addEventFacts, coreOfRow, eventKind, FactsByCourse } from '../aggregate/facts.ts';
+import { addEventFacts, coreOfRow, eventKind, FactsByCourse, type FactsBuilder } from '../aggregate/facts.ts';
 import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
@@ -40,6 +40,19 @@ export interface SplitChunkResult {
   factDays?: Array<[string, number[]]>;
 }
 
+/**
+ * Lines no step can read — longer than MAX_LINE_BYTES, or not UTF-8 — become rejects with their
+ * bytes kept (base64). True when the line was rejected.
+ */
+function rejectUnreadable(buf: Buffer, start: number, end: number, index: number, checkUtf8: boolean, rejects: ChunkReject[]): boolean {
+  let reason: string | null = null;
+  if (end - start > MAX_LINE_BYTES) reason = `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`;
+  else if (checkUtf8 && !isUtf8(buf.subarray(start, end))) reason = 'invalid UTF-8';
+  if (reason === null) return false;
+  rejects.push({ line: index, reason, raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
+  return true;
+}
+
 /** A growable byte buffer for one course's output lines. */
 class LineSink {
   buf: Buffer;
@@ -72,14 +85,7 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
   const rejects: ChunkReject[] = [];
   const initial = 64 * 1024;
   const lines = forEachLine(buf, (start, end, index) => {
-    if (end - start > MAX_LINE_BYTES) {
-      rejects.push({ line: index, reason: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`, raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
-      return;
-    }
-    if (checkUtf8PerLine && !isUtf8(buf.subarray(start, end))) {
-      rejects.push({ line: index, reason: 'invalid UTF-8', raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
-      return;
-    }
+    if (rejectUnreadable(buf, start, end, index, checkUtf8PerLine, rejects)) return;
     const raw = buf.toString('utf8', start, end);
     let text: string;
     let key: string;
@@ -91,7 +97,7 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
       }
       text = JSON.stringify(out.row);
       key = out.courseId ?? '';
-      if (facts !== null && key !== '') addRowFacts(facts, out);
+      if (facts !== null && key !== '') addRowFacts(facts.get(key), out);
     } catch (e) {
       // a bug must not lose the line: it becomes a reject that says so
       rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw });
@@ -120,10 +126,10 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
   return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: total, factDays: encoded.days } : {}) };
 }
 
-function addRowFacts(facts: FactsByCourse, out: Extract<LineOutcome, { ok: true }>): void {
+function addRowFacts(b: FactsBuilder, out: Extract<LineOutcome, { ok: true }>): void {
   const core = coreOfRow(out.row);
   const kind = eventKind(core.eventType, core.eventSource);
-  addEventFacts(facts.get(out.courseId!), core, out.timeMicros, kind, kind !== 0 ? out.row : null);
+  addEventFacts(b, core, out.timeMicros, kind, kind !== 0 ? out.row : null);
 }
 
 /** What the aggregate-only task returns: counts, rejects and facts; no log bytes. */
@@ -148,51 +154,51 @@ export interface AggregateChunkResult {
 export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   const buf = asBuffer(chunk);
   const checkUtf8PerLine = !isUtf8(buf);
+  // the builders count their course's events too: one lookup per line, not a second map
   const facts = new FactsByCourse();
-  const counts = new Map<string, number>();
   const rejects: ChunkReject[] = [];
   let slowLines = 0;
-  const count = (course: string) => counts.set(course, (counts.get(course) ?? 0) + 1);
   const lines = forEachLine(buf, (start, end, index) => {
-    if (end - start > MAX_LINE_BYTES) {
-      rejects.push({ line: index, reason: `line longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`, raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
-      return;
-    }
-    if (checkUtf8PerLine && !isUtf8(buf.subarray(start, end))) {
-      rejects.push({ line: index, reason: 'invalid UTF-8', raw: buf.toString('utf8', start, end), rawBase64: buf.toString('base64', start, end) });
-      return;
-    }
+    if (rejectUnreadable(buf, start, end, index, checkUtf8PerLine, rejects)) return;
     let raw: string | null = null;
     try {
       // the scanner on the line's bytes: most lines are never decoded to a string at all
-      const fast = fastFields(scanCoreBytes(buf, start, end), facts, count);
+      const fast = fastFields(scanCoreBytes(buf, start, end), facts);
       if (fast === FAST_DONE) return;
       raw = buf.toString('utf8', start, end);
       // the scanner could not read the bytes as they are (a syslog prefix, odd whitespace, …)
-      if (fast === FAST_UNSCANNED && fastLine(raw, facts, count)) return;
+      if (fast === FAST_UNSCANNED && fastLine(raw, facts)) return;
       slowLines++;
       const out = processLine(raw);
       if (!out.ok) {
         rejects.push({ line: index, reason: out.reason, raw });
         return;
       }
-      const key = out.courseId ?? '';
-      count(key);
-      if (key !== '') addRowFacts(facts, out);
+      if (out.courseId === null) facts.unknownEvents++;
+      else addRowFacts(facts.counted(out.courseId), out);
     } catch (e) {
       rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw: raw ?? buf.toString('utf8', start, end) });
     }
   });
-  const courses = [...counts.keys()];
+  const courses: string[] = [];
+  const counts: number[] = [];
+  for (const [course, b] of facts.byCourse) {
+    courses.push(course);
+    counts.push(b.eventCount);
+  }
+  if (facts.unknownEvents > 0) {
+    courses.push('');
+    counts.push(facts.unknownEvents);
+  }
   const encoded = encodeFacts(facts.build());
-  return { lines, courses, counts: courses.map((c) => counts.get(c)!), rejects, facts: encoded.bytes, factDays: encoded.days, slowLines };
+  return { lines, courses, counts, rejects, facts: encoded.bytes, factDays: encoded.days, slowLines };
 }
 
 /** The scanner path on a line's text; false when the line must take the full path. */
-function fastLine(raw: string, facts: FactsByCourse, count: (course: string) => void): boolean {
+function fastLine(raw: string, facts: FactsByCourse): boolean {
   const s = preprocessLine(raw);
   if (s.charCodeAt(0) !== 123) return false;
-  return fastFields(scanCore(s), facts, count) === FAST_DONE;
+  return fastFields(scanCore(s), facts) === FAST_DONE;
 }
 
 const FAST_DONE = 0;
@@ -202,7 +208,7 @@ const FAST_FULL = 1;
 const FAST_UNSCANNED = 2;
 
 /** The facts of a scanned line, when its core fields are enough. */
-function fastFields(f: CoreFields | null, facts: FactsByCourse, count: (course: string) => void): number {
+function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
   if (f === null) return FAST_UNSCANNED;
   if (typeof f.time !== 'string') return FAST_FULL;
   const timeUs = parseTimeMicros(f.time);
@@ -218,8 +224,8 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse, count: (course: 
     row = videoPayloadRow(f.event_type, f.event_text);
     if (row === null) return FAST_FULL;
   }
-  count(course ?? '');
-  if (course !== null) addEventFacts(facts.get(course), { username: f.username, eventType: f.event_type, eventSource: f.event_source, ip: f.ip }, timeUs, kind, row);
+  if (course === null) facts.unknownEvents++;
+  else addEventFacts(facts.counted(course), { username: f.username, eventType: f.event_type, eventSource: f.event_source, ip: f.ip }, timeUs, kind, row);
   return FAST_DONE;
 }
 
