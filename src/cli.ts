@@ -137,9 +137,10 @@ Examples:
 
   program
     .command('report')
-    .description('summary statistics of spec §8.2 from the combined person_course: broad stats per course (printed), populations, geography, multiple registrations, overall totals; each as a table and a CSV')
+    .description('the report tables of spec §8.2 from the combined person_course: broad stats per course (printed), populations, geography, multiple registrations, overall totals, medians, enrollment by day; and over the same courses\' own tables: course_axis, email addresses (all and per org), global modal transcript language; each as a table and a CSV')
     .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
     .option('--out <dir>', 'where the CSV goes (default edx2bq-data/export)')
+    .option('--pcday-allcourses', 'also write person_course_day_allcourses, every course\'s person_course_day in one table (large)')
     .option('--json', 'print the headline figures as JSON')
     .addHelpText('after', `
 Learners only (roles NULL or Student). registered, viewed, explored and certified (explored and

@@ -12,6 +12,8 @@ export interface CombineCliOptions {
   out?: string;
   json?: boolean;
   config?: string;
+  /** report: also write person_course_day_allcourses. */
+  pcdayAllcourses?: boolean;
 }
 
 /** The courses to combine: those given, else every course with a person_course (by course id). */
@@ -47,11 +49,15 @@ export async function runReport(o: CombineCliOptions): Promise<number> {
   const cfg = loadConfig({ warehouse: o.warehouse, config: o.config });
   const wh = await openDuckDBWarehouse(cfg.warehouse);
   try {
-    const r = await buildReport(wh, { out: o.out ?? DEFAULT_EXPORT_DIR });
-    if (o.json) process.stdout.write(JSON.stringify({ table: `courses.${r.table}`, file: r.file.file, rows: r.result.rows }, null, 2) + '\n');
-    else {
+    const r = await buildReport(wh, { out: o.out ?? DEFAULT_EXPORT_DIR, pcdayAllcourses: o.pcdayAllcourses === true });
+    if (o.json) {
+      const tables = r.files.map((f) => ({ table: `courses.${f.table}`, file: f.file, rows: f.rows }));
+      process.stdout.write(JSON.stringify({ table: `courses.${r.table}`, file: r.file.file, rows: r.result.rows, tables, sources: r.sources, skipped: r.skipped }, null, 2) + '\n');
+    } else {
       process.stdout.write(formatTable(r.result.columns, r.result.rows, { maxWidth: DEFAULT_MAX_WIDTH }));
       process.stdout.write(`report: ${r.files.map((f) => `courses.${f.table}`).join(', ')} → ${path.dirname(r.file.file)}/\n`);
+      for (const s of r.sources) if (s.used.length > 0 && s.missing.length > 0) process.stdout.write(`  courses.${s.table}: ${s.used.length} of ${r.courses.length} course(s); no ${s.input} in ${s.missing.join(', ')}\n`);
+      for (const s of r.skipped) process.stdout.write(`  not written: ${s}\n`);
     }
     return 0;
   } finally {

@@ -1,14 +1,17 @@
 /**
  * combinepc and report (spec sql-and-person-course.md §8, REC): the combined person_course of
  * several courses in the shared schema, a dated archive copy, exported as gzipped CSV and Parquet;
- * and the per-course summary statistics computed from it.
+ * and the report tables: per-course summary statistics computed from it, and the cross-course
+ * tables over the same courses' own tables (unions, email addresses, modal language).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { escapeChars } from '../ids.ts';
 import { exportTable, type ExportFileResult } from '../warehouse/export.ts';
-import { courseSchema, SHARED_SCHEMA } from '../warehouse/naming.ts';
+import { courseSchema, NamingError, SHARED_SCHEMA } from '../warehouse/naming.ts';
 import { renderSqlFile } from '../warehouse/sqlFile.ts';
-import type { QueryResult, Warehouse } from '../warehouse/warehouse.ts';
+import type { QueryResult, TableFromSql, Warehouse } from '../warehouse/warehouse.ts';
 
 export const COMBINED_TABLE = 'person_course';
 
@@ -59,10 +62,24 @@ export interface ReportSummary {
   file: ExportFileResult;
   /** Every report table written, with its CSV. */
   files: ExportFileResult[];
+  /** The courses of the combined person_course, sorted: the cross-course tables read their tables. */
+  courses: string[];
+  /** Per cross-course table: the courses whose input table went in, and those lacking it. */
+  sources: ReportSource[];
+  /** Report tables not written, each with the reason. */
+  skipped: string[];
 }
 
-/** The report tables of spec §8.2 built so far, in order (each may read the ones before it). */
-export const REPORT_TABLES = ['broad_stats_by_course', 'populations_stats_by_course', 'geographic_distributions', 'multi_registrations', 'overall_stats'] as const;
+export interface ReportSource {
+  table: string;
+  /** The per-course table read. */
+  input: string;
+  used: string[];
+  missing: string[];
+}
+
+/** The report tables of spec §8.2 computed from the combined person_course, in order (each may read the ones before it). */
+export const REPORT_TABLES = ['broad_stats_by_course', 'populations_stats_by_course', 'geographic_distributions', 'multi_registrations', 'overall_stats', 'enrollday_sql'] as const;
 
 /** The median tables (§8.2 step 5): population → its condition on the combined person_course (learners only, REC). */
 const MEDIAN_POPULATIONS: Readonly<Record<string, string>> = {
@@ -72,32 +89,172 @@ const MEDIAN_POPULATIONS: Readonly<Record<string, string>> = {
   verified_median_stats_by_course: "mode = 'verified' AND viewed",
 };
 
-/** The report tables in the shared schema from the combined person_course, each exported as CSV. */
-export async function buildReport(wh: Warehouse, o: { out: string; command?: string }): Promise<ReportSummary> {
+/** The union tables (§8.2 steps 3–4): report table → the per-course table it unites. */
+const UNION_TABLES: Readonly<Record<string, string>> = {
+  course_axis: 'course_axis',
+  person_course_day_allcourses: 'person_course_day',
+};
+
+export const EMAIL_TABLE = 'email_addresses';
+export const GLOBAL_MODAL_LANG_TABLE = 'global_modal_lang';
+
+/**
+ * The institution of a course id: the part before the first `/` of the slash form
+ * (`MITx/6.002x/2013_Spring` → `MITx`); for another key kind (`ccx-v1:MITx+6.002x+2T2014+ccx@3`)
+ * the part between `:` and the first `+`; else the whole id.
+ */
+export function courseOrg(courseId: string): string {
+  const slash = courseId.indexOf('/');
+  if (slash >= 0) return courseId.slice(0, slash);
+  const key = /^[^:/+]+:([^+]+)\+/.exec(courseId);
+  return key ? key[1]! : courseId;
+}
+
+const MAX_ORG_CHARS = 64;
+const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const hash8 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 8);
+
+/**
+ * `email_addresses_<ORG>` for each org (an org comes from data, so it is untrusted): letters and
+ * digits are kept, every other character becomes `_` and two upper-case hex digits per UTF-8 byte
+ * (`_` itself too, so distinct orgs give distinct names: `edX.org` → `edX_2Eorg`); a suffix over
+ * 64 characters is cut to 54 and ends in `_h` and 8 hex digits of a hash of the org. Table names
+ * are case-insensitive, so orgs whose names differ only in case (`MITx`, `mitx`) each get the
+ * `_h` hash too. No escape makes `_h`, so a hashed name never equals another org's name.
+ */
+export function emailTableNames(orgs: readonly string[]): Map<string, string> {
+  const base = new Map<string, string>();
+  for (const org of new Set(orgs)) {
+    let s = escapeChars(org, isAlnum, '_');
+    if (s.length > MAX_ORG_CHARS) s = `${s.slice(0, MAX_ORG_CHARS - 10)}_h${hash8(org)}`;
+    base.set(org, `${EMAIL_TABLE}_${s}`);
+  }
+  const byFolded = new Map<string, number>();
+  for (const name of base.values()) byFolded.set(name.toLowerCase(), (byFolded.get(name.toLowerCase()) ?? 0) + 1);
+  const out = new Map<string, string>();
+  for (const [org, name] of base) out.set(org, (byFolded.get(name.toLowerCase()) ?? 0) > 1 ? `${name}_h${hash8(org)}` : name);
+  return out;
+}
+
+/** The course ids of the combined person_course, sorted, each with its schema (ids without one are left out). */
+async function combinedCourses(wh: Warehouse): Promise<Array<{ course: string; schema: string }>> {
+  const r = await wh.query(`SELECT DISTINCT course_id FROM ${wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE)} WHERE course_id IS NOT NULL ORDER BY course_id`);
+  const out: Array<{ course: string; schema: string }> = [];
+  const seen = new Set<string>();
+  for (const [id] of r.rows) {
+    let schema: string;
+    try {
+      schema = courseSchema(String(id));
+    } catch (e) {
+      if (e instanceof NamingError) continue;
+      throw e;
+    }
+    if (seen.has(schema)) continue;
+    seen.add(schema);
+    out.push({ course: String(id), schema });
+  }
+  return out;
+}
+
+export interface ReportOptions {
+  out: string;
+  command?: string;
+  /**
+   * Also write person_course_day_allcourses (§8.2 step 4): every course's person_course_day
+   * copied and exported, which costs far more than the rest of the report (measured: 16 s for 3M
+   * person-days), so it is asked for.
+   */
+  pcdayAllcourses?: boolean;
+}
+
+/** The report tables in the shared schema from the combined person_course and the courses' own tables, each exported as CSV. */
+export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<ReportSummary> {
   if (!(await wh.tableExists({ schema: SHARED_SCHEMA, table: COMBINED_TABLE }))) throw new Error('no combined person_course (courses.person_course): run combinepc first');
-  const tables = { person_course_all: wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE) };
+  const command = o.command ?? 'report';
+  const d = wh.dialect;
+  const tables = { person_course_all: d.tableRef(SHARED_SCHEMA, COMBINED_TABLE) };
   const inputs = [`${SHARED_SCHEMA}.${COMBINED_TABLE}`];
   const medians = Object.entries(MEDIAN_POPULATIONS).map(([table, condition]) => ({
     table: { schema: SHARED_SCHEMA, table },
-    selectSql: renderSqlFile('median_stats_by_course', wh.dialect, SHARED_SCHEMA, {}, {
+    selectSql: renderSqlFile('median_stats_by_course', d, SHARED_SCHEMA, {}, {
       population: `(SELECT * FROM ${tables.person_course_all} WHERE (roles IS NULL OR roles = 'Student') AND ${condition})`,
     }),
-    provenance: { command: o.command ?? 'report', step: `sql/median_stats_by_course.sql (${condition})`, inputs },
+    provenance: { command, step: `sql/median_stats_by_course.sql (${condition})`, inputs },
   }));
-  await wh.createTablesAs([
+  const steps: TableFromSql[] = [
     ...REPORT_TABLES.map((table) => ({
       table: { schema: SHARED_SCHEMA, table },
-      selectSql: renderSqlFile(table, wh.dialect, SHARED_SCHEMA, {}, tables),
-      provenance: { command: o.command ?? 'report', step: `sql/${table}.sql`, inputs },
+      selectSql: renderSqlFile(table, d, SHARED_SCHEMA, {}, tables),
+      provenance: { command, step: `sql/${table}.sql`, inputs },
     })),
     ...medians,
-  ]);
+  ];
+
+  // the cross-course tables read the courses' own tables, in sorted course order
+  const courses = await combinedCourses(wh);
+  const sources: ReportSource[] = [];
+  const skipped: string[] = [];
+  const having = async (table: string, input: string): Promise<Array<{ course: string; schema: string }>> => {
+    const used: Array<{ course: string; schema: string }> = [];
+    const missing: string[] = [];
+    for (const c of courses) {
+      if (await wh.tableExists({ schema: c.schema, table: input })) used.push(c);
+      else missing.push(c.course);
+    }
+    sources.push({ table, input, used: used.map((c) => c.course), missing });
+    if (used.length === 0) skipped.push(`${table}: no course has a ${input} table`);
+    return used;
+  };
+  const refs = (cs: Array<{ schema: string }>, input: string) => cs.map((c) => `${c.schema}.${input}`);
+
+  for (const [table, input] of Object.entries(UNION_TABLES)) {
+    if (table === 'person_course_day_allcourses' && !o.pcdayAllcourses) {
+      skipped.push(`${table}: not asked for (--pcday-allcourses)`);
+      continue;
+    }
+    const used = await having(table, input);
+    if (used.length === 0) continue;
+    steps.push({
+      table: { schema: SHARED_SCHEMA, table },
+      selectSql: used.map((c) => `SELECT * FROM ${d.tableRef(c.schema, input)}`).join('\nUNION ALL BY NAME\n'),
+      provenance: { command, step: `UNION ALL BY NAME of the courses' ${input}`, inputs: refs(used, input) },
+    });
+  }
+
+  const uic = await having(EMAIL_TABLE, 'user_info_combo');
+  if (uic.length > 0) {
+    const emails = (cs: Array<{ schema: string }>) =>
+      renderSqlFile(EMAIL_TABLE, d, SHARED_SCHEMA, {}, {
+        user_info_combo: `(\n  ${cs.map((c) => `SELECT username, email FROM ${d.tableRef(c.schema, 'user_info_combo')}`).join('\n  UNION ALL\n  ')}\n)`,
+      });
+    steps.push({ table: { schema: SHARED_SCHEMA, table: EMAIL_TABLE }, selectSql: emails(uic), provenance: { command, step: `sql/${EMAIL_TABLE}.sql`, inputs: refs(uic, 'user_info_combo') } });
+    const byOrg = new Map<string, Array<{ course: string; schema: string }>>();
+    for (const c of uic) byOrg.set(courseOrg(c.course), [...(byOrg.get(courseOrg(c.course)) ?? []), c]);
+    const names = emailTableNames([...byOrg.keys()]);
+    for (const [org, cs] of [...byOrg].sort(([a], [b]) => (names.get(a)! < names.get(b)! ? -1 : 1))) {
+      const table = names.get(org)!;
+      steps.push({ table: { schema: SHARED_SCHEMA, table }, selectSql: emails(cs), provenance: { command, step: `sql/${EMAIL_TABLE}.sql (org ${JSON.stringify(org)})`, inputs: refs(cs, 'user_info_combo') } });
+    }
+  }
+
+  const trlang = await having(GLOBAL_MODAL_LANG_TABLE, 'pcday_trlang_counts');
+  if (trlang.length > 0) {
+    const union = `(\n  ${trlang.map((c) => `SELECT username, resource_event_data, resource_event_type, langcount, last_time FROM ${d.tableRef(c.schema, 'pcday_trlang_counts')}`).join('\n  UNION ALL\n  ')}\n)`;
+    const modal = renderSqlFile('course_modal_language', d, SHARED_SCHEMA, {}, { pcday_trlang_counts: union });
+    steps.push({
+      table: { schema: SHARED_SCHEMA, table: GLOBAL_MODAL_LANG_TABLE },
+      selectSql: renderSqlFile(GLOBAL_MODAL_LANG_TABLE, d, SHARED_SCHEMA, {}, { course_modal_language: `(\n${modal}\n)` }),
+      provenance: { command, step: `sql/course_modal_language.sql over the union of the courses' pcday_trlang_counts, then sql/${GLOBAL_MODAL_LANG_TABLE}.sql`, inputs: refs(trlang, 'pcday_trlang_counts') },
+    });
+  }
+
+  await wh.createTablesAs(steps);
   const dir = path.join(o.out, SHARED_SCHEMA);
   await fs.promises.mkdir(dir, { recursive: true });
   const files: ExportFileResult[] = [];
-  for (const table of [...REPORT_TABLES, ...Object.keys(MEDIAN_POPULATIONS)]) files.push(await exportTable(wh, { schema: SHARED_SCHEMA, table }, 'csv', path.join(dir, `${table}.csv.gz`)));
+  for (const s of steps) files.push(await exportTable(wh, s.table, 'csv', path.join(dir, `${s.table.table}.csv.gz`)));
   const table = 'broad_stats_by_course';
   const result = await wh.query(`SELECT course_id, registered_sum AS registered, viewed_sum AS viewed, explored_sum AS explored, certified_sum AS certified,
-    n_verified_id AS verified, verified_certified AS certified_and_verified, n_have_ip, n_missing_cc FROM ${wh.dialect.tableRef(SHARED_SCHEMA, table)} ORDER BY course_id`);
-  return { table, result, file: files[0]!, files };
+    n_verified_id AS verified, verified_certified AS certified_and_verified, n_have_ip, n_missing_cc FROM ${d.tableRef(SHARED_SCHEMA, table)} ORDER BY course_id`);
+  return { table, result, file: files[0]!, files, courses: courses.map((c) => c.course), sources, skipped };
 }
