@@ -167,8 +167,8 @@ async function personcourse(sqlDir: string, date: string, whFile: string) {
       CREATE TABLE ${s}.person_course_day AS SELECT username, DATE '2015-03-01' + (id % 7 + d)::INTEGER AS date,
         (5 + (id * 7 + d) % 60)::BIGINT AS nevents, (id % 2)::BIGINT AS nprogcheck, (id % 3)::BIGINT AS nshow_answer, (id % 9)::BIGINT AS nvideo,
         (id % 4)::BIGINT AS nproblem_check, (id % 5)::BIGINT AS nforum, (id % 2)::BIGINT AS ntranscript, (id % 6)::BIGINT AS nseq_goto,
-        (id % 3)::BIGINT AS nseek_video, (id % 4)::BIGINT AS npause_video, (4 + id % 40)::BIGINT AS n_dt, (40.0 + id % 400) AS sum_dt,
-        (1000.0 + id % 9000) AS sumsq_dt, (30.0 + id % 200) AS max_dt,
+        (id % 3)::BIGINT AS nseek_video, (id % 4)::BIGINT AS npause_video, (4 + id % 40)::BIGINT AS n_dt, (40.0 + id % 400)::DOUBLE AS sum_dt,
+        (1000.0 + id % 9000)::DOUBLE AS sumsq_dt, (30.0 + id % 200)::DOUBLE AS max_dt,
         TIMESTAMP '2015-03-01 08:00:00' + INTERVAL (id % 7 + d) DAY AS first_event, TIMESTAMP '2015-03-01 09:00:00' + INTERVAL (id % 7 + d) DAY AS last_event
       FROM ${u}, range(3) t(d);
       CREATE TABLE ${s}.pcday_ip_counts AS SELECT username, concat(1 + (id * 13 + k) % 223, '.', (id * 7) % 256, '.', (id // 256) % 256, '.', 1 + (id + k) % 250) AS ip,
@@ -197,11 +197,13 @@ async function personcourse(sqlDir: string, date: string, whFile: string) {
   const pcSeconds = (performance.now() - started) / 1000;
   const out = path.join(path.dirname(whFile), 'pc-export');
   const combined = await combinePersonCourse(wh, courses.map(([c]) => c), { out, command: 'bench' });
+  const combineSeconds = (performance.now() - started) / 1000 - pcSeconds;
+  const exportSeconds = combined.files.map((f) => `${f.format} ${(f.durationMs / 1000).toFixed(1)} s`).join(', ');
   await buildReport(wh, { out, command: 'bench' });
   const seconds = (performance.now() - started) / 1000;
   await wh.close();
   fs.rmSync(out, { recursive: true, force: true });
-  return { seconds, pcSeconds, phases, learners, combinedRows: combined.rows, ips, lookupsPerSecond: ips / Math.max(lookupSeconds, 1e-9), maxRssMB: maxRssMB() };
+  return { seconds, pcSeconds, combineSeconds, exportSeconds, reportSeconds: seconds - pcSeconds - combineSeconds, phases, learners, combinedRows: combined.rows, ips, lookupsPerSecond: ips / Math.max(lookupSeconds, 1e-9), maxRssMB: maxRssMB() };
 }
 
 /**

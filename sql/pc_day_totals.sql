@@ -10,10 +10,10 @@
 SELECT
   username,
   count(DISTINCT date) FILTER (WHERE nevents > 0) AS ndays_act,
-  sum(nevents) AS nevents, sum(nprogcheck) AS nprogcheck, sum(nshow_answer) AS nshow_answer, sum(nvideo) AS nvideo,
-  sum(nproblem_check) AS nproblem_check, sum(nforum) AS nforum, sum(ntranscript) AS ntranscript, sum(nseq_goto) AS nseq_goto,
-  sum(nseek_video) AS nseek_video, sum(npause_video) AS npause_video,
-  sum(n_dt) AS n_dt, sum(sum_dt) AS sum_dt,
+  CAST(sum(nevents) AS BIGINT) AS nevents, CAST(sum(nprogcheck) AS BIGINT) AS nprogcheck, CAST(sum(nshow_answer) AS BIGINT) AS nshow_answer, CAST(sum(nvideo) AS BIGINT) AS nvideo,
+  CAST(sum(nproblem_check) AS BIGINT) AS nproblem_check, CAST(sum(nforum) AS BIGINT) AS nforum, CAST(sum(ntranscript) AS BIGINT) AS ntranscript, CAST(sum(nseq_goto) AS BIGINT) AS nseq_goto,
+  CAST(sum(nseek_video) AS BIGINT) AS nseek_video, CAST(sum(npause_video) AS BIGINT) AS npause_video,
+  CAST(sum(n_dt) AS BIGINT) AS n_dt, CAST(sum(sum_dt) AS DOUBLE) AS sum_dt,
   min(first_event) AS first_event, max(last_event) AS last_event, max(max_dt) AS max_dt,
   CASE WHEN sum(n_dt) > 0 THEN sum(sum_dt) / sum(n_dt) END AS avg_dt,
   CASE WHEN sum(n_dt) >= 2 THEN sqrt(greatest(0, (sum(sumsq_dt) - sum(sum_dt) * sum(sum_dt) / sum(n_dt)) / (sum(n_dt) - 1))) END AS sdv_dt

@@ -3,7 +3,7 @@
 -- Inputs: forum.
 SELECT author_id AS user_id,
   count(*) AS nforum,
-  sum(votes_count) AS nvotes,
+  CAST(sum(votes_count) AS BIGINT) AS nvotes,
   count(*) FILTER (WHERE pinned) AS npinned,
   count(*) FILTER (WHERE endorsed) AS nendorsed,
   count(*) FILTER (WHERE _type = 'CommentThread') AS nthread,

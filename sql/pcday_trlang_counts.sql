@@ -19,7 +19,7 @@ SELECT
   username, course_id, CAST(time AS DATE) AS date, max(time) AS last_time, 'video' AS resource,
   CASE WHEN resource_event_type = 'transcript_download' THEN coalesce(prev_language, 'en') ELSE language END AS resource_event_data,
   resource_event_type,
-  sum(n) AS langcount
+  CAST(sum(n) AS BIGINT) AS langcount
 FROM ordered
 GROUP BY ALL
 ORDER BY date, username, resource_event_data, resource_event_type

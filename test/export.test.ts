@@ -135,6 +135,28 @@ describe('export formats read back exactly', async () => {
     expect(Object.keys(objects[0] ?? {})).toEqual(COLUMNS.map((c) => c.name));
   });
 
+  it('writes timestamps in CSV as JavaScript ISO text, microseconds only when they are not whole milliseconds', async () => {
+    const w = await openDuckDBWarehouse(path.join(tempDir(), 'ts.duckdb'));
+    try {
+      // each value's expected text comes from Date.toISOString plus the sub-millisecond digits
+      const cases: Array<[string, string]> = [
+        ['2000-01-01 00:00:00', '2000-01-01T00:00:00.000Z'],
+        ['2000-01-01 00:00:00.1', '2000-01-01T00:00:00.100Z'],
+        ['2000-01-01 00:00:00.000500', '2000-01-01T00:00:00.000500Z'],
+        ['2015-02-10 05:17:08.120001', '2015-02-10T05:17:08.120001Z'],
+        ['1969-12-31 23:59:59.999', '1969-12-31T23:59:59.999Z'],
+      ];
+      for (const [, text] of cases) expect(new Date(text).toISOString().slice(0, 23)).toBe(text.slice(0, 23));
+      await w.query(`CREATE TABLE main.ts AS SELECT * FROM (VALUES ${cases.map(([v], k) => `(${k}, TIMESTAMP '${v}')`).join(', ')}) v(k, t) ORDER BY k`);
+      const file = path.join(tempDir(), 'ts.csv.gz');
+      await exportTable(w, { schema: 'main', table: 'ts' }, 'csv', file);
+      const lines = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8').split('\r\n');
+      expect(lines.slice(1, -1)).toEqual(cases.map(([, text], k) => `${k},${text}`));
+    } finally {
+      await w.close();
+    }
+  });
+
   it('replaces an existing file, leaving no temporary file', async () => {
     const r = await run('t', [COURSE_A], { format: 'csv', out, warehouse: file, json: true });
     expect(r.code).toBe(0);

@@ -1,3 +1,4 @@
+import net from 'node:net';
 /**
  * Geolocation (spec sql-and-person-course.md §7.2–§7.3) and modal IP (tracking-logs.md §9.2–§9.3,
  * REC). The record adapter runs on hand-written records of both shapes; real lookups use the
@@ -120,6 +121,32 @@ describe('address checks', () => {
     expect(publicAddress('2a00:1450:4001:800::200e')?.family).toBe(6);
     for (const bad of [null, undefined, '', '  ', 'garbage', '1.2.3', '300.1.1.1', '10.0.0.1', '192.168.1.1', '172.20.0.1', '127.0.0.1', '169.254.1.1', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '2001:db8::1', '224.0.0.1']) {
       expect(publicAddress(bad), String(bad)).toBeNull();
+    }
+  });
+
+  it('agrees with net.isIP + a BlockList of the reserved IPv4 ranges on range edges and odd spellings', () => {
+    // the reserved ranges written out here, checked by Node's own parser and BlockList
+    const reserved: Array<[string, number]> = [
+      ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+      ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
+      ['224.0.0.0', 4], ['240.0.0.0', 4],
+    ];
+    const list = new net.BlockList();
+    for (const [a, p] of reserved) list.addSubnet(a, p, 'ipv4');
+    const text = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+    const num = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+    const samples: string[] = ['01.2.3.4', '1.2.3.04', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.256', '1.2.3.-1', '１.2.3.4', '1.2.3.4 x', '255.255.255.255', '0.0.0.0'];
+    for (const [a, p] of reserved) {
+      const first = num(a);
+      const last = first + 2 ** (32 - p) - 1;
+      for (const n of [first - 1, first, first + 1, last - 1, last, last + 1]) if (n >= 0 && n < 2 ** 32) samples.push(text(n));
+    }
+    for (let k = 0; k < 2000; k++) samples.push(text(Math.floor(Math.random() * 2 ** 32)));
+    for (const s of samples) {
+      const expected = net.isIP(s) === 4 ? (list.check(s, 'ipv4') ? null : { ip: s, family: 4 }) : net.isIP(s) === 6 ? 'v6' : null;
+      const got = publicAddress(s);
+      if (expected === 'v6') expect(got?.family ?? null, s).not.toBe(4);
+      else expect(got, s).toEqual(expected);
     }
   });
 });

