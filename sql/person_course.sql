@@ -13,14 +13,31 @@
 --   sdv_dt, max_dt, n_dt, sum_dt, roles_isBetaTester, roles_isInstructor, roles_isStaff,
 --   roles_isCCX, roles_isFinance, roles_isLibrary, roles_isSales, forumRoles_isAdmin,
 --   forumRoles_isCommunityTA, forumRoles_isModerator, forumRoles_isStudent.
--- Inputs: user_info_combo, pc_day_totals, pc_nchapters, pc_forum, roles, pc_geoip,
---   course_modal_language, person_course_video_watched, person_enrollment_verified; parameters
+-- Inputs: user_info_combo, dump_info (setup-sql's dump date), pc_day_totals, pc_nchapters, pc_forum,
+--   roles, pc_geoip, course_modal_language, person_course_video_watched, person_enrollment_verified; parameters
 --   parameters course_id, passing_grade (REC: the lowest grade cutoff; '' when none) and
 --   and course_chapters (chapters of the course axis; '' when unknown: then nobody explored).
 -- Population (§6.7): every user of user_info_combo with a username; log columns NULL for
 -- learners never seen in the logs (never 0); viewed from courseware state only.
+-- grade (§6.5 row 26): the certificate grade, unless the instructor dashboard has a grade with a
+-- timestamp and either there is no certificate grade or the timestamp is later than the dump
+-- date's midnight (UTC; a timestamp with a zone offset is converted). completed uses this grade.
 WITH
-u AS (SELECT * FROM {{user_info_combo}} WHERE username IS NOT NULL),
+dump AS (SELECT max(sql_dir_date)::TIMESTAMP AS midnight FROM {{dump_info}}),
+uic AS (
+  SELECT *,
+    CASE WHEN regexp_full_match(trim(edxinstructordash_Grade_timestamp), '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)')
+         THEN timezone('UTC', TRY_CAST(trim(edxinstructordash_Grade_timestamp) AS TIMESTAMPTZ))
+         ELSE TRY_CAST(trim(edxinstructordash_Grade_timestamp) AS TIMESTAMP) END AS dash_time
+  FROM {{user_info_combo}} WHERE username IS NOT NULL
+),
+u AS (
+  SELECT uic.*,
+    CASE WHEN uic.edxinstructordash_Grade IS NOT NULL AND trim(uic.edxinstructordash_Grade_timestamp) <> ''
+          AND (uic.certificate_grade IS NULL OR uic.dash_time > dump.midnight)
+         THEN uic.edxinstructordash_Grade ELSE uic.certificate_grade END AS final_grade
+  FROM uic CROSS JOIN dump
+),
 params AS (
   SELECT TRY_CAST({{passing_grade}} AS DOUBLE) AS passing_grade,
          coalesce(TRY_CAST({{course_chapters}} AS BIGINT), 9999) AS chapters
@@ -34,14 +51,14 @@ SELECT
   CASE WHEN nc.user_id IS NOT NULL THEN nc.nchapters >= params.chapters // 2 END AS explored,
   coalesce(u.certificate_status = 'downloadable', false) AS certified,
   coalesce(u.certificate_status = 'downloadable', false)
-    OR coalesce(u.certificate_grade >= params.passing_grade, false) AS completed,
+    OR coalesce(u.final_grade >= params.passing_grade, false) AS completed,
   g.ip, g.cc_by_ip, g.countryLabel, g.continent, g.city, g.region, g.subdivision, g.postalCode,
   g.un_major_region, g.un_economic_group, g.un_developing_nation, g.un_special_region,
   g.latitude::DOUBLE AS latitude, g.longitude::DOUBLE AS longitude,
   u.profile_level_of_education AS LoE,
   u.profile_year_of_birth::BIGINT AS YoB,
   u.profile_gender AS gender,
-  u.certificate_grade::DOUBLE AS grade,
+  u.final_grade::DOUBLE AS grade,
   params.passing_grade,
   u.enrollment_created AS start_time,
   t.first_event, t.last_event,

@@ -42,6 +42,9 @@ function formatSummary(s: DumpLoadSummary & { date: string }): string {
   ];
   for (const m of s.missing) lines.push(`    missing: ${m}`);
   if (s.forumRejects > 0) lines.push(`    forum: ${s.forumRejects} unreadable line(s), in ${s.dumpDir}/_rejects/forum.jsonl.gz`);
+  for (const f of s.sideloads) lines.push(`    side-load ${f.file}: ${fmtInt(f.rows)} row(s)${f.rejects > 0 ? `, ${fmtInt(f.rejects)} unreadable line(s), in ${f.rejectFile}` : ''}`);
+  for (const n of s.sideloadNotes) lines.push(`    side-load: ${n}`);
+  if (s.sideloadEffect) lines.push(`    user_info_combo: ${fmtInt(s.sideloadEffect.y1Anomalous)} profile(s) from from_mongodb (y1_anomalous), ${fmtInt(s.sideloadEffect.dashboardGrades)} instructor-dashboard grade(s)`);
   const unknown = Object.keys(s.forumUnknownKeys);
   if (unknown.length > 0) lines.push(`    forum fields outside the schema (not loaded): ${unknown.join(', ')}`);
   return lines.join('\n');
@@ -70,7 +73,7 @@ export async function runSetupSql(courseArgs: string[], o: SetupSqlCliOptions): 
       try {
         const dir = await chooseCourseSqlDir(cfg.sqlDir, course, { date: o.date ?? cfg.dumpDates[course] });
         if (!o.json) process.stderr.write(`setup-sql: ${course}: loading ${dir.dir}\n`);
-        done.push({ ...(await loadDump(wh, course, dir.dir)), date: dir.date });
+        done.push({ ...(await loadDump(wh, course, dir.dir, 'setup-sql', { pinned: dir.pinned })), date: dir.date });
       } catch (e) {
         failed.push({ course, error: (e as Error).message });
       }

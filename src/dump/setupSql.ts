@@ -8,11 +8,15 @@
  *   extra columns kept, plus `_row`, the record's position in its file;
  * - studentmodule with its types, and course and module ids normalised per value (§1.7 REC);
  * - forum (the rephrased mongo export, §4.2) and forum_posts;
+ * - the side-loads of the course dir (`from_mongodb/`, `from_edxinstructordash/`, §2.2 steps 4–5;
+ *   src/dump/sideloads.ts) as raw tables: empty when absent;
+ * - dump_info: the course, the dump date (`sql_dir_date`, §1.6) and whether it was pinned, which
+ *   user_info_combo's enrollment cutoff and person_course's grade override read;
  * - user_info_combo (§2) and roles (§3), by the SQL in `sql/`.
  *
  * The CSV files are read by DuckDB's own `read_csv` (the floor this step is measured against).
- * The forum table is written first (it is built in Node); everything else of the course is then
- * written in one transaction, so the tables of a course always come from the same dump.
+ * The forum and side-load tables are written first (they are built in Node); everything else of
+ * the course is then written in one transaction, so the tables of a course always come from the same dump.
  * A missing table file skips only what needs it: an optional input is an empty table (its columns
  * NULL downstream), with a message saying so.
  */
@@ -20,11 +24,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
-import { exists, writeFileAtomic } from '../fsutil.ts';
+import { exists } from '../fsutil.ts';
 import { renderSqlFile } from '../warehouse/sqlFile.ts';
 import { courseSchema } from '../warehouse/naming.ts';
 import type { Cell, TableFromSql, Warehouse } from '../warehouse/warehouse.ts';
 import { FORUM_COLUMNS, rephraseForumLine } from './forum.ts';
+import { readSideloads, writeRejectFile } from './sideloads.ts';
+import { isIsoDate } from './sqlDirs.ts';
 import { DUCKDB_CSV_OPTIONS } from './tsv.ts';
 
 /** The columns the later steps read, per Waldo table (spec §1.2); others in a file are kept too. */
@@ -53,7 +59,33 @@ export interface DumpLoadSummary {
   forumRejects: number;
   /** forum fields outside the schema, counted by name. */
   forumUnknownKeys: Record<string, number>;
+  /** The dump date (the dump dir's name when it is a date, else null) and whether it was pinned. */
+  sqlDirDate: string | null;
+  pinned: boolean;
+  /** The side-load files that were there: rows loaded, lines rejected (and where they are). */
+  sideloads: SideloadFileSummary[];
+  /** What the side-loads' readers noticed (a from_mongodb file missing, a column missing, …). */
+  sideloadNotes: string[];
+  /** With side-loads: user_info_combo rows with a from_mongodb profile, and with a dashboard grade. */
+  sideloadEffect: { y1Anomalous: number; dashboardGrades: number } | null;
   seconds: number;
+}
+
+export interface SideloadFileSummary {
+  table: string;
+  file: string;
+  rows: number;
+  rejects: number;
+  /** `<dump dir>/_rejects/<table>.jsonl.gz` when there were rejects. */
+  rejectFile: string | null;
+}
+
+export interface LoadDumpOptions {
+  /**
+   * The dump date was given explicitly (`--date` or the config's `dumpDates`), not chosen as the
+   * latest: then from_mongodb users who enrolled after it are left out (spec §2.2 step 4).
+   */
+  pinned?: boolean;
 }
 
 /** The header of a gzipped CSV (its first record; Waldo headers hold plain names). */
@@ -124,8 +156,11 @@ async function readForum(file: string): Promise<{ rows: Cell[][]; rejects: { lin
   return { rows, rejects, unknown };
 }
 
-/** Loads one course's dump (one dump date) into its schema. */
-export async function loadDump(wh: Warehouse, courseId: string, dumpDir: string, command = 'setup-sql'): Promise<DumpLoadSummary> {
+/**
+ * Loads one course's dump (one dump date) into its schema. `dumpDir` is `<course dir>/<date>`:
+ * its name is the dump date, its parent holds the side-loads.
+ */
+export async function loadDump(wh: Warehouse, courseId: string, dumpDir: string, command = 'setup-sql', options: LoadDumpOptions = {}): Promise<DumpLoadSummary> {
   const started = performance.now();
   const schema = courseSchema(courseId);
   const missing: string[] = [];
@@ -145,22 +180,48 @@ export async function loadDump(wh: Warehouse, courseId: string, dumpDir: string,
   if (await exists(sm)) steps.push({ table: { schema, table: 'studentmodule' }, selectSql: studentmoduleSelect(wh, sm, await csvHeader(sm)), provenance: provenance('read_csv studentmodule.csv.gz', [sm]) });
   else missing.push('studentmodule.csv.gz (no studentmodule table)');
 
+  // the side-loads: raw tables written before the transaction (like forum), empty when absent
+  const rows: Record<string, number> = {};
+  const courseDir = path.dirname(dumpDir);
+  const side = await readSideloads(courseDir);
+  const sideloads: SideloadFileSummary[] = [];
+  const sideInputs: Record<string, string> = {};
+  for (const s of side.inputs) {
+    const table = { schema, table: s.table };
+    const r = await wh.replaceTable(table, s.columns, s.read?.rows ?? [], provenance(s.read ? `${path.relative(courseDir, s.read.file)} (spec §2.2)` : 'side-load absent: empty table', s.read ? [s.read.file] : []));
+    rows[s.table] = r.rowsWritten;
+    sideInputs[s.table] = wh.dialect.tableRef(schema, s.table);
+    const rejectFile = path.join(dumpDir, '_rejects', `${s.table}.jsonl.gz`);
+    await writeRejectFile(rejectFile, s.read?.file ?? '', s.read?.rejects ?? []); // none: an earlier run's file goes
+    if (s.read !== null) {
+      sideloads.push({ table: s.table, file: s.read.file, rows: r.rowsWritten, rejects: s.read.rejects.length, rejectFile: s.read.rejects.length > 0 ? rejectFile : null });
+    }
+  }
+
+  const date = path.basename(dumpDir);
+  const sqlDirDate = isIsoDate(date) ? date : null;
+  const pinned = options.pinned === true;
+  const lit = (v: string) => wh.dialect.stringLiteral(v);
+  steps.push({
+    table: { schema, table: 'dump_info' },
+    selectSql: `SELECT ${lit(courseId)} AS course_id, ${sqlDirDate === null ? 'NULL::DATE' : `DATE ${lit(sqlDirDate)}`} AS sql_dir_date, ${pinned} AS pinned`,
+    provenance: provenance(`dump date of ${dumpDir}`, [dumpDir]),
+  });
+  sideInputs.dump_info = wh.dialect.tableRef(schema, 'dump_info');
+
   const params = { course_id: courseId };
-  steps.push({ table: { schema, table: 'user_info_combo' }, selectSql: renderSqlFile('user_info_combo', wh.dialect, schema, params), provenance: provenance('sql/user_info_combo.sql', [dumpDir]) });
+  const uicInputs = [dumpDir, ...sideloads.map((s) => s.file)];
+  steps.push({ table: { schema, table: 'user_info_combo' }, selectSql: renderSqlFile('user_info_combo', wh.dialect, schema, params, sideInputs), provenance: provenance('sql/user_info_combo.sql', uicInputs) });
   steps.push({ table: { schema, table: 'roles' }, selectSql: renderSqlFile('roles', wh.dialect, schema, params), provenance: provenance('sql/roles.sql', [dumpDir]) });
 
   let forumRejects = 0;
   let forumUnknownKeys: Record<string, number> = {};
   const forumFile = ['forum.mongo.gz', 'forum.mongo'].map((n) => path.join(dumpDir, n)).find((f) => fs.existsSync(f));
-  const rows: Record<string, number> = {};
   if (forumFile !== undefined) {
     const forum = await readForum(forumFile);
     forumRejects = forum.rejects.length;
     forumUnknownKeys = forum.unknown;
-    if (forum.rejects.length > 0) {
-      const text = forum.rejects.map((r) => JSON.stringify({ file: forumFile, ...r })).join('\n') + '\n';
-      await writeFileAtomic(path.join(dumpDir, '_rejects', 'forum.jsonl.gz'), zlib.gzipSync(text));
-    }
+    await writeRejectFile(path.join(dumpDir, '_rejects', 'forum.jsonl.gz'), forumFile, forum.rejects);
     const r = await wh.replaceTable({ schema, table: 'forum' }, FORUM_COLUMNS, forum.rows, provenance('forum.mongo rephrased (spec §4.2)', [forumFile]));
     rows.forum = r.rowsWritten;
     steps.push({ table: { schema, table: 'forum_posts' }, selectSql: renderSqlFile('forum_posts', wh.dialect, schema), provenance: provenance('sql/forum_posts.sql', [forumFile]) });
@@ -176,5 +237,15 @@ export async function loadDump(wh: Warehouse, courseId: string, dumpDir: string,
 
   const results = await wh.createTablesAs(steps);
   results.forEach((r, i) => (rows[steps[i]!.table.table] = r.rowsWritten));
-  return { course: courseId, schema, dumpDir, rows, missing, forumRejects, forumUnknownKeys, seconds: (performance.now() - started) / 1000 };
+  let sideloadEffect: DumpLoadSummary['sideloadEffect'] = null;
+  if (sideloads.length > 0) {
+    const uic = wh.dialect.tableRef(schema, 'user_info_combo');
+    const r = await wh.query(`SELECT count(*) FILTER (WHERE y1_anomalous = 1), count(*) FILTER (WHERE edxinstructordash_Grade IS NOT NULL) FROM ${uic}`);
+    sideloadEffect = { y1Anomalous: Number(r.rows[0]?.[0] ?? 0), dashboardGrades: Number(r.rows[0]?.[1] ?? 0) };
+  }
+  return {
+    course: courseId, schema, dumpDir, rows, missing, forumRejects, forumUnknownKeys,
+    sqlDirDate, pinned, sideloads, sideloadNotes: side.notes, sideloadEffect,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -2,7 +2,7 @@
  * person_course of one course, built in the warehouse by the SQL in `sql/` (spec
  * sql-and-person-course.md §6, REC: an explicit DAG; every column rebuilt from the latest inputs):
  *
- *   user_info_combo, roles, studentmodule, forum          (setup-sql)
+ *   user_info_combo, dump_info, roles, studentmodule, forum (setup-sql)
  *   course_axis, grading_policy                           (axis)
  *   person_course_day, pcday_ip_counts, pcday_trlang_counts, video_stats_day,
  *   person_enrollment_verified                            (person-day)
@@ -32,6 +32,8 @@ const EMPTY_INPUTS: Readonly<Record<string, string>> = {
   video_stats_day: 'SELECT NULL::VARCHAR AS username, NULL::VARCHAR AS video_id WHERE false',
   course_axis: 'SELECT NULL::VARCHAR AS category WHERE false',
   person_enrollment_verified: 'SELECT NULL::BIGINT AS user_id, NULL::TIMESTAMP AS verified_enroll_time, NULL::TIMESTAMP AS verified_unenroll_time WHERE false',
+  // setup-sql's dump date (grade override, §6.5 row 26); absent in warehouses loaded before it existed
+  dump_info: 'SELECT NULL::DATE AS sql_dir_date WHERE false',
   roles: 'SELECT NULL::BIGINT AS user_id, NULL::VARCHAR AS roles' +
     ['roles_isBetaTester', 'roles_isInstructor', 'roles_isStaff', 'roles_isCCX', 'roles_isFinance', 'roles_isLibrary', 'roles_isSales', 'forumRoles_isAdmin', 'forumRoles_isCommunityTA', 'forumRoles_isModerator', 'forumRoles_isStudent'].map((c) => `, NULL::INTEGER AS ${c}`).join('') +
     ' WHERE false',

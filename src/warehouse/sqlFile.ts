@@ -18,6 +18,10 @@ export function sqlFilePath(name: string): string {
  * The SELECT of `sql/<name>.sql` with every `{{table}}` qualified in `schema`, and every
  * `{{param}}` named in `params` replaced by that value as a string literal (course ids are
  * untrusted: they only ever enter SQL through the dialect's quoting).
+ *
+ * `{{table|fallback}}` is an optional input: it stands for the caller's entry in `tables` when
+ * there is one, else for `fallback`, a CTE of the same file with the input's columns and no rows.
+ * The file then runs whether or not the input exists (setup-sql's side-loads).
  */
 export function renderSqlFile(
   name: string,
@@ -33,7 +37,7 @@ export function renderSqlFile(
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('--'))
     .join('\n');
-  return text.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, name: string) =>
-    Object.hasOwn(params, name) ? dialect.stringLiteral(params[name]!) : Object.hasOwn(tables, name) ? tables[name]! : dialect.tableRef(schema, name),
+  return text.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([A-Za-z_][A-Za-z0-9_]*))?\}\}/g, (_, name: string, fallback: string | undefined) =>
+    Object.hasOwn(params, name) ? dialect.stringLiteral(params[name]!) : Object.hasOwn(tables, name) ? tables[name]! : (fallback ?? dialect.tableRef(schema, name)),
   );
 }
