@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTimeMicros } from '../src/events/time.ts';
 import { buildReport, combinePersonCourse, courseOrg, emailTableNames, type ReportSummary } from '../src/products/combine.ts';
 import { openDuckDBWarehouse, type DuckDBWarehouse } from '../src/warehouse/duckdb.ts';
-import { courseSchema } from '../src/warehouse/naming.ts';
+import { courseSchema, SHARED_SCHEMA } from '../src/warehouse/naming.ts';
 import type { Cell, ColumnDef, OutputValue } from '../src/warehouse/warehouse.ts';
 import { tempDir } from './helpers/logtree.ts';
 
@@ -163,8 +163,17 @@ describe('report: which courses and tables', () => {
       { table: 'global_modal_lang', input: 'pcday_trlang_counts', used: [C1, C2, C3], missing: [] },
     ]);
     expect(second.skipped).toEqual([]);
-    expect(first.skipped).toEqual(['person_course_day_allcourses: not asked for (--pcday-allcourses)']);
+    expect(first.skipped).toEqual(['person_course_day_allcourses: made (a view) but not exported as CSV (--pcday-allcourses exports it)']);
     expect(first.files.map((f) => f.table)).not.toContain('person_course_day_allcourses');
+  });
+
+  it('makes the unions and the latest combined person_course views, listed as such with their rows', async () => {
+    const listed = new Map((await wh.listTables(SHARED_SCHEMA)).map((t) => [t.table, t]));
+    expect(listed.get('person_course')?.view).toBe(true);
+    expect(listed.get('person_course_2015_07_01')?.view).toBeUndefined();
+    expect(listed.get('person_course')?.rows).toBe(listed.get('person_course_2015_07_01')?.rows);
+    expect(listed.get('person_course_day_allcourses')).toMatchObject({ view: true, rows: 2 });
+    expect(listed.get('course_axis')?.view).toBe(true);
   });
 
   it('exports every new table as CSV.gz', () => {

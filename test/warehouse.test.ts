@@ -383,6 +383,33 @@ describe('provenance', () => {
     });
   });
 
+  it('makes views on request: a view replaces a table of its name and back, reads its inputs live, and is listed as a view', async () => {
+    await withWarehouse(async (w) => {
+      const schema = 'shared_x';
+      const base = { schema, table: 'base' };
+      const latest = { schema, table: 'latest' };
+      await w.replaceTable(base, [{ name: 'n', type: 'BIGINT' }], [[1], [2], [3]], PROV);
+      // first a table named `latest`, then a view in its place
+      await w.createTableAs(latest, `SELECT 9 AS n`, { command: 'test', step: 'a table first' });
+      const [asView] = await w.createTablesAs([{ table: latest, selectSql: `SELECT n FROM ${schema}.base WHERE n > 1`, provenance: { command: 'test', step: 'a view' }, view: true }]);
+      expect(asView).toMatchObject({ rowsWritten: 0, tableRows: 2, rowsDeleted: 1 });
+      await w.replaceTable(base, [{ name: 'n', type: 'BIGINT' }], [[5], [6], [7], [8]], PROV);
+      expect((await w.query(`SELECT sum(n) FROM ${schema}.latest`)).rows).toEqual([[26]]);
+      let listed = new Map((await w.listTables(schema)).map((t) => [t.table, t]));
+      expect(listed.get('latest')).toMatchObject({ view: true, rows: 4, provenance: { step: 'a view', rowsWritten: 0, tableRows: 2 } });
+      expect(listed.get('latest')?.comment).toMatch(/^edx2bq test: a view · rows written 0, rows in table 2/);
+      expect(listed.get('base')?.view).toBeUndefined();
+      // a view whose input is gone is still listed, with rows -1
+      await w.query(`DROP TABLE ${schema}.base`);
+      listed = new Map((await w.listTables(schema)).map((t) => [t.table, t]));
+      expect(listed.get('latest')).toMatchObject({ view: true, rows: -1 });
+      // and a table takes the view's place again
+      const [asTable] = await w.createTablesAs([{ table: latest, selectSql: `SELECT 1 AS n UNION ALL SELECT 2`, provenance: { command: 'test', step: 'a table again' } }]);
+      expect(asTable).toMatchObject({ rowsWritten: 2, tableRows: 2, rowsDeleted: 0 });
+      expect((await w.listTables(schema)).map((t) => [t.table, t.view ?? false, t.rows])).toEqual([['latest', false, 2]]);
+    });
+  });
+
   it('keeps quotes and long input lists in provenance text safe', async () => {
     await withWarehouse(async (w) => {
       const inputs = Array.from({ length: 500 }, (_, i) => `it's "file" ${i}; DROP TABLE x; --`);

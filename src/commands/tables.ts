@@ -22,7 +22,10 @@ const COLUMNS: readonly ResultColumn[] = [
 
 function row(t: TableInfo): OutputValue[] {
   const p = t.provenance;
-  return [t.schema, t.table, t.rows, p?.command ?? '-', p?.step ?? '-', p ? p.writtenAt.slice(0, 19).replace('T', ' ') : '-'];
+  // a view is marked, and its rows are what it reads now ('unreadable' when an input is gone)
+  const table = t.view ? `${t.table} (view)` : t.table;
+  const rows = t.view && t.rows < 0 ? 'unreadable' : t.rows;
+  return [t.schema, table, rows, p?.command ?? '-', p?.step ?? '-', p ? p.writtenAt.slice(0, 19).replace('T', ' ') : '-'];
 }
 
 export function formatTables(tables: readonly TableInfo[]): string {

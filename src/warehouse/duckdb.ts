@@ -201,9 +201,21 @@ export class DuckDBWarehouse implements Warehouse {
     }
   }
 
-  private async recordWrite(record: WriteRecord): Promise<void> {
+  private async recordWrite(record: WriteRecord, kind: 'TABLE' | 'VIEW' = 'TABLE'): Promise<void> {
     await this.conn.run(insertProvenanceSql(this.dialect, record));
-    await this.conn.run(commentSql(this.dialect, record.target, record));
+    await this.conn.run(commentSql(this.dialect, record.target, record, kind));
+  }
+
+  /** The names among `targets` that are views now (so a table can replace a view and back). */
+  private async existingViews(targets: readonly TableRef[]): Promise<Set<string>> {
+    const schemas = [...new Set(targets.map((t) => t.schema))];
+    if (schemas.length === 0) return new Set();
+    const r = await this.conn.runAndReadAll(
+      `SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal AND schema_name IN (SELECT unnest($1))`,
+      [listValue(schemas)],
+      [LIST(VARCHAR)],
+    );
+    return new Set(r.getRowsJS().map(([schema, view]) => `${String(schema)}.${String(view)}`));
   }
 
   async replaceRows(target: TableRef, keys: ReplaceKeys, columns: readonly ColumnDef[], rows: RowData, provenance: ProvenanceInput): Promise<LoadResult> {
@@ -295,8 +307,9 @@ export class DuckDBWarehouse implements Warehouse {
       this.transaction(async () => {
         const out: LoadResult[] = [];
         const known = await this.existingColumnsOf(steps.map((s) => s.table));
+        const views = await this.existingViews(steps.map((s) => s.table));
         const schemas = new Set<string>();
-        for (const { table: target, selectSql, provenance } of steps) {
+        for (const { table: target, selectSql, provenance, view } of steps) {
           const started = performance.now();
           const body = selectSql.trim().replace(/;\s*$/, '');
           if (!schemas.has(target.schema)) {
@@ -304,13 +317,22 @@ export class DuckDBWarehouse implements Warehouse {
             schemas.add(target.schema);
           }
           const key = `${target.schema}.${target.table}`;
-          const rowsDeleted = known.has(key) ? await this.rowCount(target) : 0;
+          const wasView = views.has(key);
+          // a view's rows were never stored: replacing it deletes nothing
+          const rowsDeleted = known.has(key) && !wasView ? await this.rowCount(target) : 0;
           known.set(key, []);
-          await this.conn.run(`CREATE OR REPLACE TABLE ${this.ref(target)} AS\n${body}`);
+          if (view) {
+            if (known.has(key) && !wasView) await this.conn.run(`DROP TABLE IF EXISTS ${this.ref(target)}`);
+            views.add(key);
+          } else if (wasView) {
+            await this.conn.run(`DROP VIEW ${this.ref(target)}`);
+            views.delete(key);
+          }
+          await this.conn.run(`CREATE OR REPLACE ${view ? 'VIEW' : 'TABLE'} ${this.ref(target)} AS\n${body}`);
           const tableRows = await this.rowCount(target);
           const durationMs = performance.now() - started;
-          await this.recordWrite({ ...provenance, target, sql: body, rowsWritten: tableRows, tableRows, durationMs, writtenAt: new Date() });
-          out.push({ rowsWritten: tableRows, tableRows, rowsDeleted, durationMs });
+          await this.recordWrite({ ...provenance, target, sql: body, rowsWritten: view ? 0 : tableRows, tableRows, durationMs, writtenAt: new Date() }, view ? 'VIEW' : 'TABLE');
+          out.push({ rowsWritten: view ? 0 : tableRows, tableRows, rowsDeleted, durationMs });
         }
         return out;
       }),
@@ -384,6 +406,24 @@ export class DuckDBWarehouse implements Warehouse {
       );
       const tables = r.getRowsJS().map((row) => ({ schema: String(row[0]), table: String(row[1]), comment: row[2] == null ? null : String(row[2]) }));
       const counts = await this.countRows(tables);
+      // views: counted one by one, as one whose input was dropped cannot be read (-1)
+      const v = await this.conn.runAndReadAll(
+        `SELECT schema_name, view_name, comment FROM duckdb_views()
+         WHERE database_name = current_database() AND NOT internal AND NOT temporary AND ($1 IS NULL OR schema_name = $1)`,
+        [schema ?? null],
+      );
+      for (const row of v.getRowsJS()) {
+        const t = { schema: String(row[0]), table: String(row[1]), comment: row[2] == null ? null : String(row[2]), view: true };
+        let n = -1;
+        try {
+          n = await this.rowCount(t);
+        } catch {
+          // left at -1
+        }
+        tables.push(t);
+        counts.push(n);
+      }
+      const order = tables.map((_, i) => i).sort((a, b) => (tables[a]!.schema < tables[b]!.schema ? -1 : tables[a]!.schema > tables[b]!.schema ? 1 : tables[a]!.table < tables[b]!.table ? -1 : tables[a]!.table > tables[b]!.table ? 1 : 0));
       const latest = new Map<string, ProvenanceRecord>();
       if (await this.metaTableExists()) {
         const p = await this.conn.stream(`${provenanceSelectSql(this.dialect)} QUALIFY row_number() OVER (PARTITION BY schema_name, table_name ORDER BY id DESC) = 1`);
@@ -392,7 +432,10 @@ export class DuckDBWarehouse implements Warehouse {
           latest.set(`${rec.schema}\0${rec.table}`, rec);
         }
       }
-      return tables.map((t, i) => ({ ...t, rows: counts[i] ?? 0, provenance: latest.get(`${t.schema}\0${t.table}`) ?? null }));
+      return order.map((i) => {
+        const t = tables[i]!;
+        return { ...t, rows: counts[i] ?? 0, provenance: latest.get(`${t.schema}\0${t.table}`) ?? null };
+      });
     });
   }
 

@@ -112,8 +112,8 @@ export function tableComment(r: WriteRecord): string {
   return clean(parts.join(' · '));
 }
 
-export function commentSql(d: Dialect, target: TableRef, r: WriteRecord): string {
-  return `COMMENT ON TABLE ${d.tableRef(target.schema, target.table)} IS ${d.stringLiteral(tableComment(r))}`;
+export function commentSql(d: Dialect, target: TableRef, r: WriteRecord, kind: 'TABLE' | 'VIEW' = 'TABLE'): string {
+  return `COMMENT ON ${kind} ${d.tableRef(target.schema, target.table)} IS ${d.stringLiteral(tableComment(r))}`;
 }
 
 /** The SELECT list that reads metadata rows back in the shape `recordFromRow` expects. */

@@ -110,6 +110,8 @@ export interface TableInfo {
   readonly provenance: ProvenanceRecord | null;
   /** `COMMENT ON TABLE` text. */
   readonly comment: string | null;
+  /** A view (`TableFromSql.view`): `rows` is what it reads now, -1 when it cannot be read (an input was dropped). */
+  readonly view?: boolean;
 }
 
 export interface ReplaceKeys {
@@ -137,6 +139,12 @@ export interface TableFromSql {
   readonly table: TableRef;
   readonly selectSql: string;
   readonly provenance: ProvenanceInput;
+  /**
+   * Make a view instead of a table: nothing is copied, the SELECT runs whenever the view is read
+   * (for "latest" pointers and unions that would otherwise copy millions of rows). A table of the
+   * same name is replaced by the view, and a view by a table.
+   */
+  readonly view?: boolean;
 }
 
 export interface Warehouse {
