@@ -329,7 +329,8 @@ export class DuckDBWarehouse implements Warehouse {
             views.delete(key);
           }
           await this.conn.run(`CREATE OR REPLACE ${view ? 'VIEW' : 'TABLE'} ${this.ref(target)} AS\n${body}`);
-          const tableRows = await this.rowCount(target);
+          // a view is not counted: counting would run its SELECT once more (-1: not stored)
+          const tableRows = view ? -1 : await this.rowCount(target);
           const durationMs = performance.now() - started;
           await this.recordWrite({ ...provenance, target, sql: body, rowsWritten: view ? 0 : tableRows, tableRows, durationMs, writtenAt: new Date() }, view ? 'VIEW' : 'TABLE');
           out.push({ rowsWritten: view ? 0 : tableRows, tableRows, rowsDeleted, durationMs });

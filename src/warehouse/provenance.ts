@@ -104,7 +104,7 @@ export function tableComment(r: WriteRecord): string {
   const parts = [
     `edx2bq ${r.command}: ${r.step}`,
     ...(r.replaced ? [`replaced ${r.replaced}`] : []),
-    `rows written ${r.rowsWritten}, rows in table ${r.tableRows}`,
+    r.tableRows < 0 ? 'a view (rows not stored)' : `rows written ${r.rowsWritten}, rows in table ${r.tableRows}`,
     summariseInputs(r.inputs ?? []),
     `${currentUser()}@${os.hostname()} ${r.writtenAt.toISOString()}`,
     `edx2bq ${TOOL_VERSION}; history in ${META_SCHEMA}.${META_TABLE}`,

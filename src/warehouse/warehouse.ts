@@ -142,7 +142,8 @@ export interface TableFromSql {
   /**
    * Make a view instead of a table: nothing is copied, the SELECT runs whenever the view is read
    * (for "latest" pointers and unions that would otherwise copy millions of rows). A table of the
-   * same name is replaced by the view, and a view by a table.
+   * same name is replaced by the view, and a view by a table. Its load result and provenance
+   * have `rowsWritten` 0 and `tableRows` -1 (not counted: that would run the SELECT).
    */
   readonly view?: boolean;
 }
