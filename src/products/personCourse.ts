@@ -124,7 +124,8 @@ export async function buildPersonCourse(wh: Warehouse, courseId: string, options
     await wh.createTableAs({ schema, table: 'pc_modal_ip' }, renderSqlFile('pc_modal_ip', wh.dialect, schema, {}, { global_modal_ip: global }), provenance('sql/pc_modal_ip.sql'));
     phase('modal IP');
     geo = await geolocateTable(wh, { schema, table: 'pc_modal_ip' }, { schema, table: 'pc_ip_geo' }, { ipColumn: 'modal_ip', command, ...(options.geo ? { lookup: options.geo } : {}) });
-    await wh.createTableAs({ schema, table: 'pc_geoip' }, renderSqlFile('pc_geoip', wh.dialect, schema), provenance('sql/pc_geoip.sql'));
+    // a view, like the other intermediates: person_course reads it once
+    await wh.createTablesAs([{ table: { schema, table: 'pc_geoip' }, selectSql: renderSqlFile('pc_geoip', wh.dialect, schema), provenance: provenance('sql/pc_geoip.sql'), view: true }]);
     phase('geolocation');
   } else {
     tables.pc_geoip = `(${EMPTY_GEOIP})`;
