@@ -54,6 +54,8 @@ interface Learner {
   start?: string;
   last?: string;
   roles?: string;
+  viewed?: boolean;
+  certified?: boolean;
 }
 
 async function put(course: string, table: string, columns: ColumnDef[], rows: Cell[][]): Promise<void> {
@@ -67,7 +69,9 @@ async function personCourse(course: string, learners: Learner[]): Promise<void> 
       case 'user_id': return l.user_id;
       case 'username': return l.username;
       case 'registered': return true;
-      case 'viewed': case 'explored': case 'certified': return false;
+      case 'viewed': return l.viewed ?? false;
+      case 'certified': return l.certified ?? false;
+      case 'explored': return false;
       case 'mode': return l.mode ?? null;
       case 'is_active': return l.is_active ?? null;
       case 'start_time': return l.start ? t(l.start) : null;
@@ -78,6 +82,9 @@ async function personCourse(course: string, learners: Learner[]): Promise<void> 
   })));
 }
 
+const TOT: ColumnDef[] = [col('course_id', 'VARCHAR'), col('username', 'VARCHAR'), col('total_time_30', 'DOUBLE'), col('total_video_time_30', 'DOUBLE'),
+  col('total_problem_time_30', 'DOUBLE'), col('total_forum_time_30', 'DOUBLE'), col('serial_video_time_30', 'DOUBLE'), col('serial_problem_time_30', 'DOUBLE'),
+  col('serial_forum_time_30', 'DOUBLE')];
 const UIC: ColumnDef[] = [col('user_id', 'BIGINT'), col('username', 'VARCHAR'), col('email', 'VARCHAR')];
 const TRLANG: ColumnDef[] = [col('username', 'VARCHAR'), col('course_id', 'VARCHAR'), col('date', 'DATE'), col('last_time', 'TIMESTAMP'),
   col('resource', 'VARCHAR'), col('resource_event_data', 'VARCHAR'), col('resource_event_type', 'VARCHAR'), col('langcount', 'BIGINT')];
@@ -93,8 +100,8 @@ beforeAll(async () => {
   // un-enrolled; dave Staff (left out); erin has no enrollment row (no start_time); frank
   // un-enrolled but never in the logs (no last_event)
   await personCourse(C1, [
-    { user_id: 1, username: 'alice', mode: 'verified', is_active: 1, start: '2013-02-01T10:00:00', last: '2013-03-02T09:30:00' },
-    { user_id: 2, username: 'bob', mode: 'honor', is_active: 0, start: '2013-02-01T23:00:00', last: '2013-02-04T23:59:59' },
+    { user_id: 1, username: 'alice', mode: 'verified', is_active: 1, start: '2013-02-01T10:00:00', last: '2013-03-02T09:30:00', viewed: true, certified: true },
+    { user_id: 2, username: 'bob', mode: 'honor', is_active: 0, start: '2013-02-01T23:00:00', last: '2013-02-04T23:59:59', viewed: true },
     { user_id: 3, username: 'carol', mode: 'verified', is_active: 0, start: '2013-02-02T00:00:00', last: '2013-02-03T08:00:00' },
     { user_id: 4, username: 'dave', mode: 'verified', is_active: 0, start: '2013-02-01T12:00:00', last: '2013-02-03T08:00:00', roles: 'Staff' },
     { user_id: 5, username: 'erin' },
@@ -143,6 +150,16 @@ beforeAll(async () => {
   await put(C2, 'person_course_day', [col('username', 'VARCHAR'), col('course_id', 'VARCHAR'), col('date', 'DATE'), col('nevents', 'BIGINT'), col('nvideo', 'BIGINT')],
     [['alice', C2, '2014-02-01', 4, 2]]);
 
+  // time_on_task_totals (seconds) of C1 only: dave is Staff (left out), zed is not in person_course
+  await put(C1, 'time_on_task_totals', TOT, [
+    ['alice', 7200, 3600, 1800, null, 1800, 900, 900],
+    ['bob', 3600, 1800, null, 720, 3600, null, 1800],
+    ['carol', 10800, 7200, 3600, null, 5400, 1800, null],
+    ['dave', 36000, 36000, 36000, 36000, 36000, 36000, 36000],
+    ['frank', null, null, null, null, null, null, null],
+    ['zed', 3600, 3600, 3600, 3600, 3600, 3600, 3600],
+  ].map(([u, ...v]) => [C1, u!, ...v] as Cell[]));
+
   await combinePersonCourse(wh, [C1, C2, C3], { out, date: new Date('2015-07-01T00:00:00Z'), command: 'test' });
   first = await buildReport(wh, { out, command: 'test' });
   second = await buildReport(wh, { out, command: 'test', pcdayAllcourses: true });
@@ -161,6 +178,7 @@ describe('report: which courses and tables', () => {
       { table: 'person_course_day_allcourses', input: 'person_course_day', used: [C1, C2], missing: [C3] },
       { table: 'email_addresses', input: 'user_info_combo', used: [C1, C2, C3], missing: [] },
       { table: 'global_modal_lang', input: 'pcday_trlang_counts', used: [C1, C2, C3], missing: [] },
+      { table: 'time_on_task_stats_by_course', input: 'time_on_task_totals', used: [C1], missing: [C2, C3] },
     ]);
     expect(second.skipped).toEqual([]);
     expect(first.skipped).toEqual(['person_course_day_allcourses: made (a view) but not exported as CSV (--pcday-allcourses exports it)']);
@@ -303,5 +321,41 @@ describe('enrollday_sql (§8.2 step 9)', () => {
     ]);
     const types = (await wh.query('SELECT * FROM courses.enrollday_sql LIMIT 0')).columns.map((c) => c.type);
     expect(types).toEqual(['VARCHAR', 'DATE', ...Array(10).fill('BIGINT')]);
+  });
+});
+
+describe('time_on_task_stats_by_course and time_on_task_serial_stats_by_course (§8.2 step 10)', () => {
+  // C1's learners with a time_on_task_totals row (hours): alice (viewed, certified, verified):
+  // total 2, video 1, problem 0.5, forum NULL, serial video 0.5 / problem 0.25 / forum 0.25;
+  // bob (viewed, honor): 1, 0.5, NULL, 0.2, serial 1 / NULL / 0.5; carol (verified, not viewed):
+  // 3, 2, 1, NULL, serial 1.5 / 0.5 / NULL; frank: all NULL. Medians are the lower middle value.
+  const row = async (table: string): Promise<Record<string, OutputValue>> => {
+    const r = await wh.query(`SELECT * FROM courses.${table}`);
+    expect(r.rows).toHaveLength(1);
+    return Object.fromEntries(r.columns.map((c, k) => [c.name, r.rows[0]![k]!]));
+  };
+  const expectRow = (got: Record<string, OutputValue>, want: Record<string, number | null>) => {
+    expect(Object.keys(got)).toEqual(['course_id', ...Object.keys(want)]);
+    expect(got.course_id).toBe(C1);
+    for (const [k, v] of Object.entries(want)) {
+      if (v === null) expect(got[k], k).toBeNull();
+      else expect(got[k] as number, k).toBeCloseTo(v, 12);
+    }
+  };
+  const block = (h: string, pops: Record<string, [number | null, number | null, number | null, number | null]>) =>
+    Object.fromEntries(Object.entries(pops).flatMap(([suffix, v]) => ['total', 'problem', 'video', 'forum'].map((x, i) => [`${suffix.startsWith('median') ? 'median' : 'sum'}_${x}_${h}${suffix.replace(/^(sum|median)/, '')}`, v[i]!])));
+
+  it('sums and medians of the total (parallel) hours per population', async () => {
+    expectRow(await row('time_on_task_stats_by_course'), block('hours', {
+      sum: [6, 1.5, 3.5, 0.2], sum_viewed: [3, 0.5, 1.5, 0.2], sum_certified: [2, 0.5, 1, null], sum_verified: [5, 1.5, 3, null],
+      median: [2, 0.5, 1, 0.2], median_viewed: [1, 0.5, 0.5, 0.2], median_certified: [2, 0.5, 1, null], median_verified: [2, 0.5, 1, null],
+    }));
+  });
+
+  it('the serial variant: total hours as before, the categories from the serial times', async () => {
+    expectRow(await row('time_on_task_serial_stats_by_course'), block('serial_hours', {
+      sum: [6, 0.75, 3, 0.75], sum_viewed: [3, 0.25, 1.5, 0.75], sum_certified: [2, 0.25, 0.5, 0.25], sum_verified: [5, 0.75, 2, 0.25],
+      median: [2, 0.25, 1, 0.25], median_viewed: [1, 0.25, 0.5, 0.25], median_certified: [2, 0.25, 0.5, 0.25], median_verified: [2, 0.25, 0.5, 0.25],
+    }));
   });
 });

@@ -98,6 +98,8 @@ const UNION_TABLES: Readonly<Record<string, string>> = {
 };
 
 export const EMAIL_TABLE = 'email_addresses';
+/** §8.2 step 10: hours on task from the total (parallel) and the serial per-category times. */
+export const TIME_ON_TASK_STATS = ['time_on_task_stats_by_course', 'time_on_task_serial_stats_by_course'] as const;
 export const GLOBAL_MODAL_LANG_TABLE = 'global_modal_lang';
 
 /**
@@ -260,6 +262,21 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
       selectSql: renderSqlFile(GLOBAL_MODAL_LANG_TABLE, d, SHARED_SCHEMA, {}, { course_modal_language: `(\n${modal}\n)` }),
       provenance: { command, step: `sql/course_modal_language.sql over the union of the courses' pcday_trlang_counts, then sql/${GLOBAL_MODAL_LANG_TABLE}.sql`, inputs: refs(trlang, 'pcday_trlang_counts') },
     });
+  }
+
+  // time on task (step 10): total and serial hours from the courses' time_on_task_totals
+  const tot = await having(TIME_ON_TASK_STATS[0], 'time_on_task_totals');
+  if (tot.length > 0) {
+    for (const [table, prefix] of [[TIME_ON_TASK_STATS[0], 'total'], [TIME_ON_TASK_STATS[1], 'serial']] as const) {
+      const hours = `(\n  ${tot
+        .map((c) => `SELECT course_id, username, total_time_30 / 3600.0 AS total_hours, ${['video', 'problem', 'forum'].map((x) => `${prefix}_${x}_time_30 / 3600.0 AS ${x}_hours`).join(', ')} FROM ${d.tableRef(c.schema, 'time_on_task_totals')}`)
+        .join('\n  UNION ALL\n  ')}\n)`;
+      steps.push({
+        table: { schema: SHARED_SCHEMA, table },
+        selectSql: renderSqlFile(table, d, SHARED_SCHEMA, {}, { ...tables, tot_hours: hours }),
+        provenance: { command, step: `sql/${table}.sql`, inputs: [...refs(tot, 'time_on_task_totals'), ...inputs] },
+      });
+    }
   }
 
   await wh.createTablesAs(steps);
