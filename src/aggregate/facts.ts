@@ -2,8 +2,9 @@
  * The facts one pass over the logs keeps per course: everything the per-learner tables need, in
  * compact columns (typed arrays + one interned string table), never event objects.
  *
- * - base events (spec §5.1): learner, time, person_course_day counter flags — kept per event, so
- *   the gap statistics are exact whatever chunk, worker or file an event came from;
+ * - base events (spec §5.1): learner, time, flags (the person_course_day counters and the
+ *   time_on_task categories of §6.1) — kept per event, so the gap statistics and times on task
+ *   are exact whatever chunk, worker or file an event came from;
  * - IP counts (§9.1): per (learner, IP, UTC day), already summed;
  * - video events (§7.2): learner, video, time, type, position, speed;
  * - the rare rows of forum_events, problem_check, show_answer, enrollment_events and the
@@ -15,7 +16,7 @@
  */
 import { MICROS_PER_DAY } from '../events/time.ts';
 import type { JsonObject } from '../events/types.ts';
-import { courseUrlPrefixes, isBaseEvent, pcdayFlags, type CourseUrlPrefixes } from './pcdayEvent.ts';
+import { baseEventFlags, courseUrlPrefixes, isBaseEvent, type CourseUrlPrefixes } from './pcdayEvent.ts';
 import {
   enrollmentRow, EVENT_KIND, eventKind, forumRow, problemCheckRow, showAnswerRow, transcriptRow, videoRecord,
   type EnrollmentRow, type ForumRow, type ProblemCheckRow, type TranscriptRow,
@@ -38,6 +39,7 @@ export interface CourseFacts {
   /** The UTC days (since the epoch) of its events, ascending. */
   days: number[];
   strings: string[];
+  /** flags: PCDAY_FLAG counters | TASK_FLAG categories (pcdayEvent.ts). */
   base: { user: Uint32Array; time: Float64Array; flags: Uint16Array };
   ip: { user: Uint32Array; ip: Uint32Array; day: Int32Array; count: Uint32Array };
   /** position and speed are NaN when absent. */
@@ -236,7 +238,7 @@ export function addEventFacts(b: FactsBuilder, core: EventCoreValues, timeUs: nu
   if (username !== null && username !== '') {
     user = b.intern(username);
     b.addIp(user, b.intern(str(core.ip)), day);
-    if (isBaseEvent(username, core.eventType)) b.addBase(user, timeUs, pcdayFlags(core.eventType, b.prefixes));
+    if (isBaseEvent(username, core.eventType)) b.addBase(user, timeUs, baseEventFlags(core.eventType, b.prefixes));
   }
   if (kind === 0 || row === null) return;
   const stamp = { username, timeUs };

@@ -11,7 +11,13 @@ import { MICROS_PER_DAY, utcDateOfMicros } from '../events/time.ts';
 import type { CourseFacts } from './facts.ts';
 
 export const FACTS_FILE = 'facts.v8';
-const MAGIC = Buffer.from('EDX2BQF2');
+/**
+ * The format version, in the magic and in the input's marker (`factsVersion`): 3 added the
+ * time_on_task categories to the base events' flags. Inputs whose facts are of another version
+ * are redone by the next pass that wants facts, and ignored by the load until then.
+ */
+export const FACTS_VERSION = 3;
+const MAGIC = Buffer.from(`EDX2BQF${FACTS_VERSION}`);
 /** Serialized batches are written in blocks of about this size. */
 const BLOCK_BYTES = 4 << 20;
 

@@ -21,12 +21,16 @@ import { loadedTables } from './tables.ts';
 
 /** Tables rebuilt from the per-date tables after every load, in this order. */
 export const DERIVED_TABLES = ['person_course_day', 'pcday_trlang_counts', 'person_enrollment_verified'] as const;
+/** Rebuilt after them, in this order (the totals read time_on_task). */
+export const TIME_ON_TASK_TABLES = ['time_on_task', 'time_on_task_totals'] as const;
 
 /** The tables each derived table is made from (for its provenance). */
-const DERIVED_INPUTS: Record<(typeof DERIVED_TABLES)[number], string[]> = {
+const DERIVED_INPUTS: Record<(typeof DERIVED_TABLES)[number] | (typeof TIME_ON_TASK_TABLES)[number], string[]> = {
   person_course_day: ['pcday_intraday', 'video_stats_day', 'forum_events'],
   pcday_trlang_counts: ['transcript_events'],
   person_enrollment_verified: ['enrollment_events'],
+  time_on_task: ['time_on_task_intraday'],
+  time_on_task_totals: ['time_on_task'],
 };
 
 /** Dates recomputed together: inputs read once per window, so memory stays bounded on a full reload. */
@@ -173,11 +177,12 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
     });
   }
 
-  if (summaries.size > 0) opts.onProgress?.(`building ${DERIVED_TABLES.join(', ')} of ${summaries.size} course(s)`);
+  const derivedTables = [...DERIVED_TABLES, ...TIME_ON_TASK_TABLES];
+  if (summaries.size > 0) opts.onProgress?.(`building ${derivedTables.join(', ')} of ${summaries.size} course(s)`);
   const t2 = performance.now();
   const steps: TableFromSql[] = [];
   for (const summary of summaries.values()) {
-    for (const table of DERIVED_TABLES) {
+    for (const table of derivedTables) {
       const inputs = DERIVED_INPUTS[table].map((t) => `${summary.schema}.${t}`);
       steps.push({ table: { schema: summary.schema, table }, selectSql: renderSqlFile(table, wh.dialect, summary.schema), provenance: { command: opts.command, step: `sql/${table}.sql`, inputs } });
     }

@@ -15,6 +15,59 @@ export const PCDAY_FLAG = {
   pauseVideo: 1 << 8,
 } as const;
 
+/** The flags of the person_course_day counters (the bits below the time_on_task categories). */
+export const PCDAY_COUNTER_BITS = (1 << 9) - 1;
+
+/**
+ * The time_on_task categories of an event (spec §6.1; they can overlap), stored in the spare bits
+ * of the same flags, above the counters. `TASK_SHIFT` turns them into the 4-bit mask of the
+ * `time_on_task_intraday` table (1 video, 2 problem, 4 forum, 8 text).
+ */
+export const TASK_SHIFT = 9;
+export const TASK_FLAG = {
+  video: 1 << TASK_SHIFT,
+  problem: 2 << TASK_SHIFT,
+  forum: 4 << TASK_SHIFT,
+  text: 8 << TASK_SHIFT,
+} as const;
+/** The categories in table order (time_on_task's column groups). */
+export const TASK_CATEGORIES = ['video', 'problem', 'forum', 'text'] as const;
+
+// the original's REGEXP_MATCH is a search (not anchored) and RE2's \w is ASCII, as JS's without /u
+const VIDEO_RE = /\w_(?:video|transcript)/;
+const PROBLEM_RE = /problem_\w/;
+/** Whether a URL-shaped event_type can have a category at all (the `edx.forum.` and `textbook.` prefixes cannot start with `/`). */
+const URL_CATEGORY_RE = /\w_(?:video|transcript)|problem_\w|\/discussion\/(?:forum|threads|comments)|\/wiki\//;
+
+/** The time_on_task category flags of an event_type, computed (`taskFlags` is the cached lookup). */
+export function computeTaskFlags(eventType: string): number {
+  let f = 0;
+  if (VIDEO_RE.test(eventType)) f |= TASK_FLAG.video;
+  if (PROBLEM_RE.test(eventType)) f |= TASK_FLAG.problem;
+  if (eventType.startsWith('edx.forum.') || eventType.includes('/discussion/forum') || eventType.includes('/discussion/threads') || eventType.includes('/discussion/comments')) f |= TASK_FLAG.forum;
+  if (eventType.startsWith('textbook.') || eventType.includes('/wiki/')) f |= TASK_FLAG.text;
+  return f;
+}
+
+/**
+ * event_type → its category flags, per worker, computed once per distinct string. The cache is
+ * bounded (it starts over when full). Keys are copied on insert: the scanner's strings are slices
+ * of the whole chunk's text, which a cached slice would keep alive.
+ */
+const taskCache = new Map<string, number>();
+const TASK_CACHE_MAX = 20_000;
+
+export function taskFlags(eventType: unknown): number {
+  if (typeof eventType !== 'string') return 0;
+  let f = taskCache.get(eventType);
+  if (f === undefined) {
+    f = computeTaskFlags(eventType);
+    if (taskCache.size >= TASK_CACHE_MAX) taskCache.clear();
+    taskCache.set(JSON.parse(JSON.stringify(eventType)) as string, f); // a copy, exact to the code unit
+  }
+  return f;
+}
+
 /** The counter columns in table order, each with its flag. */
 export const PCDAY_COUNTERS = [
   ['nprogcheck', PCDAY_FLAG.progcheck],
@@ -51,6 +104,47 @@ function underCourse(t: string, course: CourseUrlPrefixes, rest: string): boolea
   return (t.startsWith(course.slash) && t.startsWith(rest, course.slash.length)) || (course.opaque !== null && t.startsWith(course.opaque) && t.startsWith(rest, course.opaque.length));
 }
 
+// the flags of the commonest event types, worked out once
+const known = (t: string) => pcdayFlags(t, { slash: '/', opaque: null }) | computeTaskFlags(t);
+const K_PLAY = known('play_video'), K_PAUSE = known('pause_video'), K_SEEK = known('seek_video'), K_LOAD = known('load_video');
+const K_STOP = known('stop_video'), K_SPEED = known('speed_change_video'), K_SHOW_TR = known('show_transcript'), K_HIDE_TR = known('hide_transcript');
+const K_CHECK = known('problem_check'), K_GRADED = known('problem_graded'), K_SHOW = known('problem_show'), K_SAVE = known('problem_save');
+const K_SHOW_ANSWER = known('show_answer'), K_SHOWANSWER = known('showanswer'), K_GOTO = known('seq_goto'), K_NEXT = known('seq_next');
+const K_PREV = known('seq_prev'), K_CLOSE = known('page_close');
+
+/**
+ * The flags of one base event of `course`: its pcday counters and its time_on_task categories;
+ * always `pcdayFlags | computeTaskFlags`. Called once per event of the pass, so: the commonest
+ * types by a switch, URL-shaped ones (a third of the events, mostly distinct strings) by one
+ * regex that rules out nearly all of them, the rest through the cache (their counters are 0: every
+ * named type with a counter is in the switch).
+ */
+export function baseEventFlags(eventType: unknown, course: CourseUrlPrefixes): number {
+  if (typeof eventType !== 'string') return 0;
+  if (eventType.charCodeAt(0) === 47 /* / */) return urlCounterFlags(eventType, course) | (URL_CATEGORY_RE.test(eventType) ? computeTaskFlags(eventType) : 0);
+  switch (eventType) {
+    case 'play_video': return K_PLAY;
+    case 'pause_video': return K_PAUSE;
+    case 'problem_check': return K_CHECK;
+    case 'load_video': return K_LOAD;
+    case 'seq_next': return K_NEXT;
+    case 'seq_goto': return K_GOTO;
+    case 'seek_video': return K_SEEK;
+    case 'page_close': return K_CLOSE;
+    case 'seq_prev': return K_PREV;
+    case 'speed_change_video': return K_SPEED;
+    case 'stop_video': return K_STOP;
+    case 'show_transcript': return K_SHOW_TR;
+    case 'hide_transcript': return K_HIDE_TR;
+    case 'problem_graded': return K_GRADED;
+    case 'problem_show': return K_SHOW;
+    case 'problem_save': return K_SAVE;
+    case 'show_answer': return K_SHOW_ANSWER;
+    case 'showanswer': return K_SHOWANSWER;
+  }
+  return taskFlags(eventType);
+}
+
 /** The counter flags of one base event of `course`. */
 export function pcdayFlags(eventType: unknown, course: CourseUrlPrefixes): number {
   if (typeof eventType !== 'string') return 0;
@@ -71,8 +165,11 @@ export function pcdayFlags(eventType: unknown, course: CourseUrlPrefixes): numbe
     case 'pause_video':
       return PCDAY_FLAG.pauseVideo;
   }
-  if (eventType.charCodeAt(0) !== 47 /* / */) return 0;
-  // the original's regexes `^/courses/<id>/progress` and `^/courses/<id>/discussion/.*`
+  return eventType.charCodeAt(0) === 47 /* / */ ? urlCounterFlags(eventType, course) : 0;
+}
+
+/** The counters of a URL-shaped event_type: the original's regexes `^/courses/<id>/progress` and `^/courses/<id>/discussion/.*`. */
+function urlCounterFlags(eventType: string, course: CourseUrlPrefixes): number {
   if (underCourse(eventType, course, 'progress')) return PCDAY_FLAG.progcheck;
   if (underCourse(eventType, course, 'discussion/')) return PCDAY_FLAG.forum;
   return 0;

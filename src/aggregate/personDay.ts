@@ -1,10 +1,10 @@
 import { MICROS_PER_DAY, utcDateOfMicros } from '../events/time.ts';
-import { PCDAY_COUNTERS } from './pcdayEvent.ts';
+import { PCDAY_COUNTER_BITS, PCDAY_COUNTERS } from './pcdayEvent.ts';
 
 /** Gaps longer than this (seconds) are dropped, not capped; exactly 300 is kept (spec §5.4). */
 export const PCDAY_GAP_CUTOFF_S = 300;
 
-/** A course's base events as columns: learner index (into a names array), time (µs), counter flags. */
+/** A course's base events as columns: learner index (into a names array), time (µs), flags (pcdayEvent.ts). */
 export interface BaseEventColumns {
   user: ArrayLike<number>;
   timeUs: ArrayLike<number>;
@@ -32,6 +32,15 @@ export interface PersonDayRow {
   sumsq_dt: number;
 }
 
+/** The events' indices by learner, then time; ties keep input order (a stable sort), which changes nothing numeric. */
+export function timeOrder(ev: Pick<BaseEventColumns, 'user' | 'timeUs'>): Uint32Array {
+  const n = ev.user.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => ev.user[a]! - ev.user[b]! || ev.timeUs[a]! - ev.timeUs[b]! || a - b);
+  return order;
+}
+
 interface DayAcc {
   row: PersonDayRow;
   sumsq: number;
@@ -45,13 +54,13 @@ interface DayAcc {
  * time of the last event before these ones (from days already loaded), so a day computed on its
  * own equals the same day computed together with its predecessors.
  */
-export function computePersonDay(courseId: string, users: readonly string[], ev: BaseEventColumns, previousLastUs?: ReadonlyMap<number, number>, options: { resetAtMidnight?: boolean } = {}): PersonDayRow[] {
+export function computePersonDay(
+  courseId: string, users: readonly string[], ev: BaseEventColumns, previousLastUs?: ReadonlyMap<number, number>,
+  options: { resetAtMidnight?: boolean; order?: Uint32Array } = {},
+): PersonDayRow[] {
   const reset = options.resetAtMidnight === true;
   const n = ev.user.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  // by learner, then time; ties keep input order (a stable sort), which changes nothing numeric
-  order.sort((a, b) => ev.user[a]! - ev.user[b]! || ev.timeUs[a]! - ev.timeUs[b]! || a - b);
+  const order = options.order ?? timeOrder(ev);
 
   // in (learner, time) order a learner's days come one after another: one open row at a time
   const days: DayAcc[] = [];
@@ -86,7 +95,7 @@ export function computePersonDay(courseId: string, users: readonly string[], ev:
     }
     const row = acc.row;
     row.nevents++;
-    const f = ev.flags[i]!;
+    const f = ev.flags[i]! & PCDAY_COUNTER_BITS;
     if (f !== 0) for (const [name, bit] of PCDAY_COUNTERS) if (f & bit) row.counts[name]++;
     if (t < row.firstEventUs) row.firstEventUs = t;
     if (t > row.lastEventUs) row.lastEventUs = t;

@@ -8,7 +8,8 @@ import { MICROS_PER_DAY, utcDateOfMicros } from '../events/time.ts';
 import type { ColumnDef, Cell } from '../warehouse/warehouse.ts';
 import { NULL_STRING, VIDEO_TYPES, type CourseFacts } from './facts.ts';
 import { PCDAY_COUNTERS } from './pcdayEvent.ts';
-import { computePersonDay } from './personDay.ts';
+import { computePersonDay, timeOrder } from './personDay.ts';
+import { TIME_ON_TASK_INTRADAY_COLUMNS, timeOnTaskIntradayRows } from './timeOnTask.ts';
 
 export interface LoadedTable {
   name: string;
@@ -97,10 +98,16 @@ function intern(d: DayFacts): Interned {
   return { strings, maps: d.facts.map((f) => strings.mapper(f)) };
 }
 
-export function pcdayIntradayRows(d: DayFacts, interned: Interned = intern(d)): Cell[][] {
-  const names = interned.strings;
+/** The base events of the asked dates, gathered from every batch, and their (learner, time) order. */
+interface BaseEvents {
+  names: (string | null)[];
+  columns: { user: number[]; timeUs: number[]; flags: number[] };
+  order: Uint32Array;
+}
+
+function baseEvents(d: DayFacts, interned: Interned): BaseEvents {
   const user: number[] = [];
-  const time: number[] = [];
+  const timeUs: number[] = [];
   const flags: number[] = [];
   d.facts.forEach((f, fi) => {
     const re = interned.maps[fi]!;
@@ -108,15 +115,25 @@ export function pcdayIntradayRows(d: DayFacts, interned: Interned = intern(d)): 
     for (let i = 0; i < b.user.length; i++) {
       if (!d.days.has(dayOf(b.time[i]!))) continue;
       user.push(re(b.user[i]!));
-      time.push(b.time[i]!);
+      timeUs.push(b.time[i]!);
       flags.push(b.flags[i]!);
     }
   });
-  const rows = computePersonDay(d.course, names.values as string[], { user, timeUs: time, flags }, undefined, { resetAtMidnight: true });
+  const columns = { user, timeUs, flags };
+  return { names: interned.strings.values, columns, order: timeOrder(columns) };
+}
+
+export function pcdayIntradayRows(d: DayFacts, interned: Interned = intern(d), base: BaseEvents = baseEvents(d, interned)): Cell[][] {
+  const rows = computePersonDay(d.course, base.names as string[], base.columns, undefined, { resetAtMidnight: true, order: base.order });
   return rows.map((r) => [
     r.username, r.course_id, r.date, r.nevents, ...PCDAY_COUNTERS.map(([name]) => r.counts[name]),
     r.firstEventUs, r.lastEventUs, r.n_dt, r.sum_dt, r.n_dt > 0 ? r.sumsq_dt : null, r.max_dt,
   ]);
+}
+
+/** time_on_task_intraday (timeOnTask.ts): per learner-day, the sums within the day and the ends the SQL chains. */
+export function timeOnTaskIntraday(d: DayFacts, interned: Interned = intern(d), base: BaseEvents = baseEvents(d, interned)): Cell[][] {
+  return timeOnTaskIntradayRows(d.course, base.names, base.columns, base.order);
 }
 
 /** (a, b) → one number: both are string ids below 2^26, so the key stays an exact integer. */
@@ -213,8 +230,10 @@ function eventRows<R extends { timeUs: number; username: string | null }>(d: Day
 export function loadedTables(d: DayFacts): LoadedTable[] {
   const c = d.course;
   const interned = intern(d);
+  const base = baseEvents(d, interned);
   return [
-    { name: 'pcday_intraday', columns: PCDAY_INTRADAY_COLUMNS, rows: pcdayIntradayRows(d, interned) },
+    { name: 'pcday_intraday', columns: PCDAY_INTRADAY_COLUMNS, rows: pcdayIntradayRows(d, interned, base) },
+    { name: 'time_on_task_intraday', columns: TIME_ON_TASK_INTRADAY_COLUMNS, rows: timeOnTaskIntraday(d, interned, base) },
     { name: 'pcday_ip_counts', columns: IP_COUNTS_COLUMNS, rows: ipCountRows(d, interned) },
     { name: 'video_stats_day', columns: VIDEO_STATS_DAY_COLUMNS, rows: videoStatsDayRows(d, interned) },
     {

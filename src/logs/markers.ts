@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { FACTS_VERSION } from '../aggregate/factsFile.ts';
 import { writeFileAtomic } from '../fsutil.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface InputMarker {
   outputs?: InputOutputs;
   /** With facts: per course, the UTC dates its facts have events on (what a load must refresh). */
   factDates?: Record<string, string[]>;
+  /** With facts: the format version of its facts file (absent before version 3). */
+  factsVersion?: number;
   finishedAt: string;
 }
 
@@ -36,8 +39,10 @@ export interface InputOutputs {
   facts: boolean;
 }
 
+/** Facts of another format version do not count: the next pass that wants facts redoes the input. */
 export function markerOutputs(m: InputMarker): InputOutputs {
-  return m.outputs ?? { logs: true, facts: false };
+  const o = m.outputs ?? { logs: true, facts: false };
+  return o.facts && m.factsVersion !== FACTS_VERSION ? { logs: o.logs, facts: false } : o;
 }
 
 export function hasLogs(m: InputMarker): boolean {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { unlinkIfExists } from '../fsutil.ts';
-import { FactsWriter, FACTS_FILE } from '../aggregate/factsFile.ts';
+import { FactsWriter, FACTS_FILE, FACTS_VERSION } from '../aggregate/factsFile.ts';
 import type { AggregateChunkResult, SplitChunkResult } from './chunkTasks.ts';
 import { InputReadError, readLineChunks, type ReadProgress } from './chunkReader.ts';
 import { CourseOutputs } from './courseOutputs.ts';
@@ -329,7 +329,7 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
   const marker: InputMarker = {
     version: 1, stem: input.stem, input: input.path, size: input.size, mtimeMs: input.mtimeMs, date, status,
     ...(error ? { error } : {}),
-    outputs: want, ...(dates ? { factDates: dates } : {}),
+    outputs: want, ...(dates ? { factDates: dates, factsVersion: FACTS_VERSION } : {}),
     lines, events, rejects: rejects.count, unknown, perCourse: sortedRecord(perCourse), finishedAt: new Date().toISOString(),
   };
   await ctx.commit(() => commitInput(logsDir, work, marker, hadRejects, ctx.markers));
