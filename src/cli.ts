@@ -83,7 +83,9 @@ replaced in the course's schema of the warehouse:
   pcday_trlang_counts         transcript languages per learner and date
   video_stats_day             per learner, video and date: highest position, play/pause/stop counts
   forum_events, problem_check, show_answer, enrollment_events, person_enrollment_verified
-  pcday_intraday, transcript_events   (the per-date inputs of the tables above)
+  time_on_task                per learner and date: time on task (spec §6.1), 5 and 30 min timeouts
+  time_on_task_totals         the same summed per learner
+  pcday_intraday, time_on_task_intraday, transcript_events   (the per-date inputs of the tables above)
 
 Re-running loads nothing twice: a date that is loaded again replaces its rows. Inputs already
 processed are skipped (same size and mtime); --force redoes them. With --no-split the inputs'
@@ -219,7 +221,11 @@ enrollment (a half-copied newer dump is not picked). Tables, in the course's sch
                       the dump's tables, every value as text (NULL and '' kept apart), _row = record
   studentmodule       typed; course-v1: and block-v1: ids normalised per value
   forum, forum_posts  the forum export rephrased (spec §4); unreadable lines in _rejects/forum.jsonl.gz
-  user_info_combo     one row per user of the course (spec §2)
+  mongo_users, mongo_profiles, mongo_enrollment, edxinstructordash_grade_report
+                      the optional side-loads (<course dir>/from_mongodb/, from_edxinstructordash/
+                      grade_report.csv): empty when absent; bad lines in _rejects/<table>.jsonl.gz
+  user_info_combo     one row per user of the course (spec §2), side-loads merged
+  dump_info           the dump date used and whether it was pinned (--date / dumpDates)
   roles               course and forum role flags per user (spec §3)
 A missing table file only empties what needs it (reported). A course is loaded whole or not at
 all; exit code 1 if a course failed.
