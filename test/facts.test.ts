@@ -3,7 +3,8 @@
  * from several inputs' facts. Expected values are worked out by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { FactsBuilder, NULL_STRING, VIDEO_TYPES } from '../src/aggregate/facts.ts';
+import { addEventFacts, FactsBuilder, NULL_STRING, VIDEO_TYPES } from '../src/aggregate/facts.ts';
+import { decodeFacts, decodeRecord, encodeFacts, factsRecords, FactsFileError } from '../src/aggregate/factsFile.ts';
 import { ipCountRows, pcdayIntradayRows, videoStatsDayRows } from '../src/aggregate/tables.ts';
 import { MICROS_PER_DAY, parseTimeMicros } from '../src/events/time.ts';
 
@@ -68,5 +69,30 @@ describe('per-date rows from several inputs', () => {
     expect(byDate['2015-03-01']!.slice(-6)).toEqual([t('01T23:59:00'), t('01T23:59:40'), 2, 40, 1000, 30]);
     // 03-02: one event, the 40 s gap from 23:59:40 is added later, in SQL
     expect(byDate['2015-03-02']!.slice(-6)).toEqual([t('02T00:00:20'), t('02T00:00:20'), 0, null, null, null]);
+  });
+});
+
+describe('facts records', () => {
+  const batch = (course: string, user: string) => {
+    const b = new FactsBuilder(course);
+    addEventFacts(b, { username: user, eventType: 'seq_goto', eventSource: 'browser', ip: '8.8.8.8' }, parseTimeMicros('2015-03-01T10:00:00Z'), 0, null);
+    return b.build();
+  };
+
+  it('name their course in the head, so a course can be decoded alone; the body must agree with the head', () => {
+    const courses = ['MITx/6.002x/2013_Spring', 'course-with-ünïcödé/x/y', 'MITx/6.002x/2013_Spring'];
+    const encoded = encodeFacts(courses.map((c, i) => batch(c, `u${i}`)));
+    const records = factsRecords(encoded.bytes);
+    expect(records.map((r) => r.course)).toEqual(courses);
+    const decoded = records.map(decodeRecord);
+    expect(decoded.map((f) => f.course)).toEqual(courses);
+    expect(decoded.map((f) => f.strings.includes(`u${decoded.indexOf(f)}`))).toEqual([true, true, true]);
+    expect(decodeFacts(encoded.bytes)).toEqual(decoded);
+
+    // a head that names another course than its body is refused
+    const wrongHead = { ...records[1]!, course: 'MITx/other/run' };
+    expect(() => decodeRecord(wrongHead)).toThrow(FactsFileError);
+    // a record cut short is refused
+    expect(() => factsRecords(encoded.bytes.subarray(0, encoded.bytes.length - 1))).toThrow(/truncated facts/);
   });
 });

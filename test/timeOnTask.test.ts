@@ -92,7 +92,12 @@ describe('time_on_task_intraday rows', () => {
   const rows = (evs: typeof events) => {
     const b = new FactsBuilder(C);
     for (const [user, time, type] of evs) addEventFacts(b, { username: user, eventType: type, eventSource: 'browser', ip: null }, at(time), 0, null);
-    return timeOnTaskIntraday({ course: C, days: new Set([dayNo('01'), dayNo('02')]), facts: [b.build()] });
+    const { columns } = timeOnTaskIntraday({ course: C, days: new Set([dayNo('01'), dayNo('02')]), facts: [b.build()] });
+    // row-major, NaN in the Float64 columns read as NULL (as the warehouse does)
+    return Array.from({ length: columns[0]!.length }, (_, r) => columns.map((c) => {
+      const v = c[r]!;
+      return typeof v === 'number' && Number.isNaN(v) ? null : v;
+    }));
   };
 
   it('per learner-day: sums within the day, first / last per category, the first xevent and the categories at that instant', () => {

@@ -209,6 +209,20 @@ describe('bulk load through the appender', () => {
     });
   });
 
+  it('reads NaN in a Float64Array column as NULL, and refuses NaN anywhere else in an integer column', async () => {
+    await withWarehouse(async (w) => {
+      const t = { schema: 'courses', table: 'nan' };
+      const cols: ColumnDef[] = [{ name: 'n', type: 'BIGINT' }, { name: 'ts', type: 'TIMESTAMP' }, { name: 'x', type: 'DOUBLE' }];
+      const micros = Date.UTC(2015, 2, 1) * 1000;
+      await w.replaceTable(t, cols, { columns: [new Float64Array([1, NaN, 3]), new Float64Array([NaN, micros, NaN]), new Float64Array([NaN, 0.5, NaN])] }, PROV);
+      expect((await w.query('SELECT n, ts, x FROM courses.nan ORDER BY n NULLS FIRST')).rows).toEqual([
+        [null, '2015-03-01T00:00:00.000Z', 0.5], [1, null, null], [3, null, null],
+      ]);
+      await expect(w.replaceTable(t, cols, { columns: [[1, NaN], [null, null], [null, null]] }, PROV)).rejects.toThrow(/column n \(BIGINT\), row 1/);
+      await expect(w.replaceTable(t, cols, [[NaN, null, null]], PROV)).rejects.toThrow(/column n \(BIGINT\), row 0/);
+    });
+  });
+
   it('refuses a bad value, names its column and row, and leaves the table as it was', async () => {
     await withWarehouse(async (w) => {
       const t = { schema: 'courses', table: 'guarded' };

@@ -16,7 +16,7 @@ import { courseSchema } from '../warehouse/naming.ts';
 import { renderSqlFile } from '../warehouse/sqlFile.ts';
 import type { RowsLoad, TableFromSql, Warehouse } from '../warehouse/warehouse.ts';
 import type { CourseFacts } from './facts.ts';
-import { FACTS_FILE, readFactsFile } from './factsFile.ts';
+import { decodeRecord, FACTS_FILE, readFactsRecords, type FactsRecord } from './factsFile.ts';
 import { loadedTables } from './tables.ts';
 
 /** Tables rebuilt from the per-date tables after every load, in this order. */
@@ -35,6 +35,15 @@ const DERIVED_INPUTS: Record<(typeof DERIVED_TABLES)[number] | (typeof TIME_ON_T
 
 /** Dates recomputed together: inputs read once per window, so memory stays bounded on a full reload. */
 const WINDOW_DAYS = 7;
+/**
+ * Rows held before they are written: a window's tables go to the warehouse in as few transactions
+ * as this allows (a commit costs more than a small table's rows), but a 4M-event day is not held
+ * whole (measured: that alone took the load's peak RSS past 2 GB). Every transaction replaces
+ * whole (course, date) sets, and the load record is written after all of them, so a run killed
+ * between two transactions is redone by the next one.
+ */
+const ROWS_PER_TRANSACTION = 150_000;
+const rowCount = (rows: RowsLoad['rows']): number => (Array.isArray(rows) ? rows.length : ((rows as { columns: ArrayLike<unknown>[] }).columns[0]?.length ?? 0));
 
 export interface LoadFactsOptions {
   logsDir: string;
@@ -136,45 +145,56 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
     opts.onProgress?.(`loading ${[...window][0]}${window.size > 1 ? ` … ${[...window].at(-1)}` : ''}`);
     const stems = new Set<string>();
     for (const [course, p] of plans) for (const m of p.current) if (m.factDates![course]!.some((d) => window.has(d))) stems.add(m.stem);
-    // stem → course → the workers' batches
-    const byStem = new Map<string, Map<string, CourseFacts[]>>();
+    // stem → course → the workers' batches, still serialized: each course's are decoded when
+    // its turn comes, and dropped after
+    const byStem = new Map<string, Map<string, FactsRecord[]>>();
     for (const stem of [...stems].sort()) {
-      const byCourse = new Map<string, CourseFacts[]>();
-      for (const f of await readFactsFile(path.join(partsDir(opts.logsDir, stem), FACTS_FILE))) {
-        let list = byCourse.get(f.course);
-        if (list === undefined) byCourse.set(f.course, (list = []));
-        list.push(f);
+      const byCourse = new Map<string, FactsRecord[]>();
+      for (const r of await readFactsRecords(path.join(partsDir(opts.logsDir, stem), FACTS_FILE))) {
+        let list = byCourse.get(r.course);
+        if (list === undefined) byCourse.set(r.course, (list = []));
+        list.push(r);
       }
       byStem.set(stem, byCourse);
     }
     // every table of every course for this window in one transaction: a commit costs more than
     // a small table's rows
-    const loads: RowsLoad[] = [];
-    const t0 = performance.now();
+    let loads: RowsLoad[] = [];
+    let pendingRows = 0;
+    const flush = async () => {
+      const t1 = performance.now();
+      const results = await wh.replaceRowsMany(loads);
+      loadMs += performance.now() - t1;
+      results.forEach((r, i) => {
+        const l = loads[i]!;
+        const summary = bySchema.get(l.table.schema)!;
+        summary.rows[l.table.table] = (summary.rows[l.table.table] ?? 0) + r.rowsWritten;
+        rowsLoaded += r.rowsWritten;
+      });
+      loads = [];
+      pendingRows = 0;
+    };
     for (const [course, p] of plans) {
+      const t0 = performance.now();
       const dates = p.dates.filter((d) => window.has(d));
       if (dates.length === 0) continue;
       const facts: CourseFacts[] = [];
       const inputs: string[] = [];
       for (const m of p.current) {
-        for (const f of byStem.get(m.stem)?.get(course) ?? []) facts.push(f);
+        for (const r of byStem.get(m.stem)?.get(course) ?? []) facts.push(decodeRecord(r));
         if (m.factDates![course]!.some((d) => window.has(d))) inputs.push(m.input);
       }
       const schema = summaries.get(course)!.schema;
       for (const table of loadedTables({ course, days: new Set(dates.map(dayOfDate)), facts })) {
         loads.push({ table: { schema, table: table.name }, keys: { keyColumn: 'date', keys: dates }, columns: table.columns, rows: table.rows, provenance: { command: opts.command, step: `load ${table.name} from the log facts`, inputs } });
+        pendingRows += rowCount(table.rows);
       }
+      // this course's facts are done with: let them go before the next course's are used
+      for (const byCourse of byStem.values()) byCourse.delete(course);
+      computeMs += performance.now() - t0;
+      if (pendingRows >= ROWS_PER_TRANSACTION) await flush();
     }
-    computeMs += performance.now() - t0;
-    const t1 = performance.now();
-    const results = await wh.replaceRowsMany(loads);
-    loadMs += performance.now() - t1;
-    results.forEach((r, i) => {
-      const l = loads[i]!;
-      const summary = bySchema.get(l.table.schema)!;
-      summary.rows[l.table.table] = (summary.rows[l.table.table] ?? 0) + r.rowsWritten;
-      rowsLoaded += r.rowsWritten;
-    });
+    if (loads.length > 0) await flush();
   }
 
   const derivedTables = [...DERIVED_TABLES, ...TIME_ON_TASK_TABLES];

@@ -5,7 +5,7 @@
  * tables as the replace key (docs/deviations.md).
  */
 import { MICROS_PER_DAY, utcDateOfMicros } from '../events/time.ts';
-import type { ColumnDef, Cell } from '../warehouse/warehouse.ts';
+import type { Cell, ColumnDef, ColumnValues, RowData } from '../warehouse/warehouse.ts';
 import { NULL_STRING, VIDEO_TYPES, type CourseFacts } from './facts.ts';
 import { PCDAY_COUNTERS } from './pcdayEvent.ts';
 import { computePersonDay, timeOrder } from './personDay.ts';
@@ -14,7 +14,7 @@ import { TIME_ON_TASK_INTRADAY_COLUMNS, timeOnTaskIntradayRows } from './timeOnT
 export interface LoadedTable {
   name: string;
   columns: ColumnDef[];
-  rows: Cell[][];
+  rows: RowData;
 }
 
 const col = (name: string, type: ColumnDef['type']): ColumnDef => ({ name, type });
@@ -132,7 +132,7 @@ export function pcdayIntradayRows(d: DayFacts, interned: Interned = intern(d), b
 }
 
 /** time_on_task_intraday (timeOnTask.ts): per learner-day, the sums within the day and the ends the SQL chains. */
-export function timeOnTaskIntraday(d: DayFacts, interned: Interned = intern(d), base: BaseEvents = baseEvents(d, interned)): Cell[][] {
+export function timeOnTaskIntraday(d: DayFacts, interned: Interned = intern(d), base: BaseEvents = baseEvents(d, interned)): { columns: ColumnValues[] } {
   return timeOnTaskIntradayRows(d.course, base.names, base.columns, base.order);
 }
 

@@ -21,7 +21,7 @@
  * (docs/deviations.md P17).
  */
 import { MICROS_PER_DAY, utcDateOfMicros } from '../events/time.ts';
-import type { Cell, ColumnDef } from '../warehouse/warehouse.ts';
+import type { ColumnDef, ColumnValues } from '../warehouse/warehouse.ts';
 import { TASK_CATEGORIES, TASK_SHIFT } from './pcdayEvent.ts';
 import type { BaseEventColumns } from './personDay.ts';
 
@@ -56,15 +56,21 @@ export const TIME_ON_TASK_INTRADAY_COLUMNS: ColumnDef[] = [
 
 const NCAT = TASK_CATEGORIES.length;
 const NSUMS = 2 + 3 * NCAT;
-const nullIfNaN = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 /**
  * The `time_on_task_intraday` rows of a course's base events. `order` lists the events by
  * learner, then time (`timeOrder` of personDay.ts); every gap whose earlier end lies on another
  * UTC date is left to the SQL.
  */
-export function timeOnTaskIntradayRows(courseId: string, users: readonly (string | null)[], ev: BaseEventColumns, order: Uint32Array): Cell[][] {
-  const rows: Cell[][] = [];
+export function timeOnTaskIntradayRows(courseId: string, users: readonly (string | null)[], ev: BaseEventColumns, order: Uint32Array): { columns: ColumnValues[] } {
+  // columnar, numbers in Float64Arrays with NaN for NULL (the warehouse reads NaN there as NULL):
+  // a quarter of the memory of row arrays, which made the 4M-event day's load peak ~250 MB higher
+  const out = new NumericColumns(TIME_ON_TASK_INTRADAY_COLUMNS.length - 3);
+  const scratch = new Float64Array(TIME_ON_TASK_INTRADAY_COLUMNS.length - 3);
+  const names: (string | null)[] = [];
+  const dates: string[] = [];
+  let dateOfDay = NaN;
+  let dateText = '';
   const sums = new Float64Array(NSUMS);
   const firstCat = new Float64Array(NCAT);
   const lastCat = new Float64Array(NCAT);
@@ -85,11 +91,26 @@ export function timeOnTaskIntradayRows(courseId: string, users: readonly (string
   };
   const close = () => {
     if (nevents === 0) return;
-    const row: Cell[] = [users[user]!, courseId, utcDateOfMicros(first), nevents, first, prev];
-    for (let k = 0; k < NSUMS; k++) row.push(nullIfNaN(sums[k]!));
-    for (let c = 0; c < NCAT; c++) row.push(nullIfNaN(firstCat[c]!), nullIfNaN(lastCat[c]!));
-    row.push(nullIfNaN(firstX), Number.isNaN(firstX) ? null : firstXMask, nullIfNaN(groupT));
-    rows.push(row);
+    names.push(users[user]!);
+    if (day !== dateOfDay) {
+      dateOfDay = day;
+      dateText = utcDateOfMicros(first);
+    }
+    dates.push(dateText);
+    const row = scratch;
+    let k = 0;
+    row[k++] = nevents;
+    row[k++] = first;
+    row[k++] = prev;
+    for (let j = 0; j < NSUMS; j++) row[k++] = sums[j]!;
+    for (let c = 0; c < NCAT; c++) {
+      row[k++] = firstCat[c]!;
+      row[k++] = lastCat[c]!;
+    }
+    row[k++] = firstX;
+    row[k++] = Number.isNaN(firstX) ? NaN : firstXMask;
+    row[k++] = groupT;
+    out.push(row);
   };
 
   for (let k = 0; k < order.length; k++) {
@@ -145,5 +166,29 @@ export function timeOnTaskIntradayRows(courseId: string, users: readonly (string
     groupMask |= mask;
   }
   close();
-  return rows;
+  const n = names.length;
+  return { columns: [names, new Array<string>(n).fill(courseId), dates, ...out.done()] };
+}
+
+/** Float64 columns grown together, one row at a time. */
+class NumericColumns {
+  private cols: Float64Array[];
+  private length = 0;
+  constructor(count: number) {
+    this.cols = Array.from({ length: count }, () => new Float64Array(1024));
+  }
+  push(row: Float64Array): void {
+    if (this.length === this.cols[0]!.length) {
+      this.cols = this.cols.map((c) => {
+        const next = new Float64Array(c.length * 2);
+        next.set(c);
+        return next;
+      });
+    }
+    for (let k = 0; k < this.cols.length; k++) this.cols[k]![this.length] = row[k]!;
+    this.length++;
+  }
+  done(): Float64Array[] {
+    return this.cols.map((c) => c.slice(0, this.length));
+  }
 }

@@ -143,7 +143,13 @@ export function rowAccess(data: RowData, columnCount: number): RowAccess {
   cols.forEach((c, i) => {
     if (c.length !== rowCount) throw new WarehouseLoadError(`column ${i} has ${c.length} values, expected ${rowCount} like column 0`);
   });
-  return { rowCount, cell: (r, c) => cols[c]![r] };
+  // a Float64Array cannot hold null: there, NaN is NULL (elsewhere NaN is a number, which the
+  // integer, date and timestamp columns refuse)
+  const nanIsNull = cols.map((c) => c instanceof Float64Array);
+  return { rowCount, cell: (r, c) => {
+    const v = cols[c]![r];
+    return nanIsNull[c] && Number.isNaN(v) ? null : v;
+  } };
 }
 
 /** DuckDB's standard vector size: the most rows one data chunk holds. */
