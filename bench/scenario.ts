@@ -152,7 +152,7 @@ async function setupsql(sqlDir: string, date: string, whFile: string) {
 async function personcourse(sqlDir: string, date: string, whFile: string) {
   fs.rmSync(whFile, { force: true });
   const { loadDump } = await import('../src/dump/setupSql.ts');
-  const { buildPersonCourse } = await import('../src/products/personCourse.ts');
+  const { buildPersonCourses } = await import('../src/products/personCourse.ts');
   const { combinePersonCourse, buildReport } = await import('../src/products/combine.ts');
   const { createGlobalModalIp } = await import('../src/geo/modalIp.ts');
   const { openGeoLookup } = await import('../src/geo/lookup.ts');
@@ -187,8 +187,8 @@ async function personcourse(sqlDir: string, date: string, whFile: string) {
   let ips = 0;
   let lookupSeconds = 0;
   const phases: Record<string, number> = {};
-  for (const [course] of courses) {
-    const r = await buildPersonCourse(wh, course, { command: 'bench', geo });
+  for (const r of await buildPersonCourses(wh, courses.map(([c]) => c), { command: 'bench', geo })) {
+    if (r instanceof Error) throw r;
     for (const [k, v] of Object.entries(r.phases)) phases[k] = (phases[k] ?? 0) + v;
     learners += r.rows;
     ips += r.geo?.distinctIps ?? 0;
@@ -218,7 +218,7 @@ async function endtoend(genDir: string, work: string) {
   const { chooseCourseSqlDir } = await import('../src/dump/sqlDirs.ts');
   const { findAxisSource } = await import('../src/axis/sources.ts');
   const { loadAxis } = await import('../src/axis/tables.ts');
-  const { buildPersonCourse } = await import('../src/products/personCourse.ts');
+  const { buildPersonCourses } = await import('../src/products/personCourse.ts');
   const { createGlobalModalIp } = await import('../src/geo/modalIp.ts');
   const { openGeoLookup } = await import('../src/geo/lookup.ts');
   const { courseSchema } = await import('../src/warehouse/naming.ts');
@@ -240,7 +240,10 @@ async function endtoend(genDir: string, work: string) {
   const personDaySeconds = (performance.now() - started) / 1000;
   await createGlobalModalIp(wh, courses.map((c) => courseSchema(c)), { command: 'bench' });
   let learners = 0;
-  for (const c of courses) learners += (await buildPersonCourse(wh, c, { command: 'bench', geo })).rows;
+  for (const r of await buildPersonCourses(wh, courses, { command: 'bench', geo })) {
+    if (r instanceof Error) throw r;
+    learners += r.rows;
+  }
   const seconds = (performance.now() - started) / 1000;
   await wh.close();
   fs.rmSync(work, { recursive: true, force: true });

@@ -141,16 +141,17 @@ Examples:
     .command('report')
     .description('the report tables of spec §8.2 from the combined person_course: broad stats per course (printed), populations, geography, multiple registrations, overall totals, medians, enrollment by day; and over the same courses\' own tables: course_axis, email addresses (all and per org), global modal transcript language; each as a table and a CSV')
     .option('--warehouse <file>', `the DuckDB warehouse file (default ${DEFAULTS.warehouse}; env EDX2BQ_WAREHOUSE)`)
+    .argument('[courses...]', 'only these courses of the combined person_course (either id form); none: all of them')
     .option('--out <dir>', 'where the CSV goes (default edx2bq-data/export)')
-    .option('--pcday-allcourses', 'also write person_course_day_allcourses, every course\'s person_course_day in one table (large)')
+    .option('--pcday-allcourses', 'also export person_course_day_allcourses (a view of every course\'s person_course_day) as CSV (large)')
     .option('--json', 'print the headline figures as JSON')
     .addHelpText('after', `
 Learners only (roles NULL or Student). registered, viewed, explored and certified (explored and
 certified among viewers, as edx2bigquery's broad_stats), verified (mode verified), certified and
 verified, and the rest of spec §8.2's columns in the CSV.`)
-    .action(async (o, cmd: Command) => {
+    .action(async (courses: string[], o, cmd: Command) => {
       const { runReport } = await import('./commands/combine.ts');
-      process.exitCode = await runReport({ ...o, config: cmd.parent?.opts().config });
+      process.exitCode = await runReport(courses, { ...o, config: cmd.parent?.opts().config });
     });
 
   program

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDump } from '../src/dump/setupSql.ts';
 import { csvLine } from '../src/dump/tsv.ts';
 import { parseTimeMicros } from '../src/events/time.ts';
-import { buildPersonCourse, type PersonCourseSummary } from '../src/products/personCourse.ts';
+import { buildPersonCourse, buildPersonCourses, type PersonCourseSummary } from '../src/products/personCourse.ts';
 import { openDuckDBWarehouse, type DuckDBWarehouse } from '../src/warehouse/duckdb.ts';
 import type { Cell, ColumnDef, OutputValue } from '../src/warehouse/warehouse.ts';
 import { tempDir } from './helpers/logtree.ts';
@@ -193,6 +193,17 @@ describe('person_course (spec §6, REC)', () => {
       nevents: 3, ndays_act: 1, n_dt: 0, sum_dt: null, avg_dt: null, sdv_dt: null, ip: null, email_domain: 'b.org',
     });
     expect(rows.eve).toMatchObject({ email_domain: null, nevents: null, mode: 'audit' });
+  });
+});
+
+describe('several courses at once', () => {
+  it('buildPersonCourses: two at a time, results in the order given, a failing course does not stop the others', async () => {
+    const before = (await wh.query(`SELECT * FROM ${S}.person_course ORDER BY username`)).rows;
+    const results = await buildPersonCourses(wh, [COURSE, 'MITx/nothing/here', COURSE], { command: 'test' });
+    expect(results.map((r) => (r instanceof Error ? 'error' : r.course))).toEqual([COURSE, 'error', COURSE]);
+    expect((results[1] as Error).message).toMatch(/no user_info_combo for MITx\/nothing\/here/);
+    // rebuilt twice, interleaved with the failing one: the same rows as the single build
+    expect((await wh.query(`SELECT * FROM ${S}.person_course ORDER BY username`)).rows).toEqual(before);
   });
 });
 

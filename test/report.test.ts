@@ -359,3 +359,18 @@ describe('time_on_task_stats_by_course and time_on_task_serial_stats_by_course (
     }));
   });
 });
+
+// last in the file: it rewrites the report tables for a subset of the courses
+describe('report of some courses only', () => {
+  it('reads only the courses asked for, and refuses a course the combined person_course lacks', async () => {
+    const r = await buildReport(wh, { out, command: 'test', courses: [C2] });
+    expect(r.courses).toEqual([C2]);
+    expect(r.result.rows.map((row) => row[0])).toEqual([C2]);
+    // C2's learners: alice, gina, bob, all with (username, email) rows in C2's user_info_combo only
+    expect(await q('SELECT username, email, ncourses FROM courses.email_addresses ORDER BY username')).toEqual([
+      ['alice', 'alice@x.org', 1], ['bob', 'bob@new.org', 1], ['gina', 'gina@y.org', 1],
+    ]);
+    expect(await q('SELECT DISTINCT course_id FROM courses.enrollday_sql')).toEqual([[C2]]);
+    await expect(buildReport(wh, { out, command: 'test', courses: [C2, 'MITx/none/x'] })).rejects.toThrow(/not in the combined person_course.*MITx\/none\/x/);
+  });
+});

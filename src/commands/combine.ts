@@ -45,11 +45,11 @@ export async function runCombinePc(courses: string[], o: CombineCliOptions): Pro
   }
 }
 
-export async function runReport(o: CombineCliOptions): Promise<number> {
+export async function runReport(courses: string[], o: CombineCliOptions): Promise<number> {
   const cfg = loadConfig({ warehouse: o.warehouse, config: o.config });
   const wh = await openDuckDBWarehouse(cfg.warehouse);
   try {
-    const r = await buildReport(wh, { out: o.out ?? DEFAULT_EXPORT_DIR, pcdayAllcourses: o.pcdayAllcourses === true });
+    const r = await buildReport(wh, { out: o.out ?? DEFAULT_EXPORT_DIR, pcdayAllcourses: o.pcdayAllcourses === true, courses: courses.map((c) => slashCourseId(c)) });
     if (o.json) {
       const tables = r.files.map((f) => ({ table: `courses.${f.table}`, file: f.file, rows: f.rows }));
       process.stdout.write(JSON.stringify({ table: `courses.${r.table}`, file: r.file.file, rows: r.result.rows, tables, sources: r.sources, skipped: r.skipped }, null, 2) + '\n');

@@ -3,7 +3,7 @@ import { openGeoLookup, type GeoLookup } from '../geo/lookup.ts';
 import { loadConfig } from '../config.ts';
 import { slashCourseId } from '../ids.ts';
 import { fmtInt } from '../logs/progress.ts';
-import { buildPersonCourse, type PersonCourseSummary } from '../products/personCourse.ts';
+import { buildPersonCourses, type PersonCourseSummary } from '../products/personCourse.ts';
 import { openDuckDBWarehouse } from '../warehouse/duckdb.ts';
 import { courseSchema } from '../warehouse/naming.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
@@ -53,14 +53,17 @@ export async function runPersonCourse(courseArgs: string[], o: PersonCourseCliOp
       for (const s of schemas) if (await wh.tableExists({ schema: s, table: 'pcday_ip_counts' })) withIps.push(s);
       if (withIps.length > 0) await createGlobalModalIp(wh, withIps, { command: 'person-course' });
     }
+    const valid: string[] = [];
     for (const course of courses) {
       try {
         courseSchema(course);
-        done.push(await buildPersonCourse(wh, course, { command: 'person-course', geo }));
+        valid.push(course);
       } catch (e) {
         failed.push({ course, error: (e as Error).message });
       }
     }
+    const results = await buildPersonCourses(wh, valid, { command: 'person-course', geo });
+    results.forEach((r, i) => (r instanceof Error ? failed.push({ course: valid[i]!, error: r.message }) : done.push(r)));
   } finally {
     await wh.close();
   }

