@@ -318,11 +318,12 @@ export class DuckDBWarehouse implements Warehouse {
           }
           const key = `${target.schema}.${target.table}`;
           const wasView = views.has(key);
+          const wasTable = known.has(key) && !wasView;
           // a view's rows were never stored: replacing it deletes nothing
-          const rowsDeleted = known.has(key) && !wasView ? await this.rowCount(target) : 0;
+          const rowsDeleted = wasTable ? await this.rowCount(target) : 0;
           known.set(key, []);
           if (view) {
-            if (known.has(key) && !wasView) await this.conn.run(`DROP TABLE IF EXISTS ${this.ref(target)}`);
+            if (wasTable) await this.conn.run(`DROP TABLE ${this.ref(target)}`);
             views.add(key);
           } else if (wasView) {
             await this.conn.run(`DROP VIEW ${this.ref(target)}`);
