@@ -157,8 +157,7 @@ export async function loadFacts(opts: LoadFactsOptions): Promise<LoadFactsSummar
       }
       byStem.set(stem, byCourse);
     }
-    // every table of every course for this window in one transaction: a commit costs more than
-    // a small table's rows
+    // the courses' tables of this window, in transactions of about ROWS_PER_TRANSACTION rows
     let loads: RowsLoad[] = [];
     let pendingRows = 0;
     const flush = async () => {
