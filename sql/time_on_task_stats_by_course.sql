@@ -1,13 +1,15 @@
--- time_on_task_stats_by_course (spec sql-and-person-course.md §8.2 step 10): per course, the
--- learners' time on task in hours from the courses' time_on_task_totals (tracking-logs.md §6.1,
--- 30-minute timeout), joined to the combined person_course on (course_id, username), learners only
--- (REC filter: roles NULL or Student).
--- Total time and the per-category times (total_<category>_time_30), each / 3600.
+-- time_on_task_stats_by_course and time_on_task_serial_stats_by_course (spec
+-- sql-and-person-course.md §8.2 step 10): per course, the learners' time on task in hours from
+-- the courses' time_on_task_totals (tracking-logs.md §6.1, 30-minute timeout), joined to the
+-- combined person_course on (course_id, username), learners only (REC filter: roles NULL or Student).
+-- The caller puts in {{tot_hours}}: course_id, username, total_hours (total_time_30 / 3600) and
+--   video_hours, problem_hours, forum_hours: total_<category>_time_30 / 3600 for the first table,
+--   serial_<category>_time_30 / 3600 (time since the previous event of any category) for the
+--   serial one, whose columns it renames `_hours` → `_serial_hours` (the original's names).
 -- Columns: course_id; sum_<x>_hours for x in total, problem, video, forum; the same sums among
 --   viewed, certified and verified (mode verified) learners (sum_<x>_hours_viewed, …_certified,
---   …_verified); median_<x>_hours and median_<x>_hours_viewed / _certified / _verified: discrete medians
---   (the lower middle value) over the learners whose value is not NULL.
--- Input {{tot_hours}}: course_id, username, total_hours, video_hours, problem_hours, forum_hours.
+--   …_verified); median_<x>_hours and median_<x>_hours_viewed / _certified / _verified: discrete
+--   medians (the lower middle value) over the learners whose value is not NULL.
 WITH t AS (
   SELECT tt.course_id, tt.total_hours, tt.video_hours, tt.problem_hours, tt.forum_hours,
     pc.viewed, pc.certified, coalesce(pc.mode = 'verified', false) AS verified

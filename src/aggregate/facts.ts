@@ -55,7 +55,7 @@ export interface CourseFacts {
  * A growable typed-array column. A 1 MB chunk spread over many courses gives each course's builder
  * a few dozen events, so storage is allocated on the first push and starts small.
  */
-class Column<T extends Uint32Array | Float64Array | Uint16Array | Uint8Array | Int32Array> {
+export class Column<T extends Uint32Array | Float64Array | Uint16Array | Uint8Array | Int32Array> {
   data: T | null = null;
   length = 0;
   private readonly make: (n: number) => T;
@@ -82,7 +82,7 @@ const makeU16 = (n: number) => new Uint16Array(n);
 const makeU8 = (n: number) => new Uint8Array(n);
 const makeI32 = (n: number) => new Int32Array(n);
 const u32 = () => new Column(makeU32);
-const f64 = () => new Column(makeF64);
+export const f64 = () => new Column(makeF64);
 
 /** URL prefixes per course, computed once per worker (builders are made per chunk). */
 const prefixCache = new Map<string, CourseUrlPrefixes>();

@@ -17,6 +17,7 @@
  * code whose UN name is shared with another code, `countryLabel` is the English CLDR region name
  * (`Intl.DisplayNames`, e.g. `South Korea`, `Congo - Kinshasa`) so the label identifies the country.
  */
+import { csvRecords } from '../csv.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -42,43 +43,16 @@ export type UnRegions = ReadonlyMap<string, UnRegion>;
 
 const EXPECTED_HEADER = ['cc', 'code', 'name', 'un_region', 'continent', 'econ_group', 'developing_nation', 'special_region1'];
 
-/** One CSV line → fields (RFC 4180 quotes supported, though the shipped file has none). */
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (line[i] === '"') {
-      let value = '';
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) throw new Error(`unterminated quote in CSV line: ${line}`);
-        value += line.slice(i, q);
-        if (line[q + 1] === '"') { value += '"'; i = q + 2; continue; }
-        i = q + 1;
-        break;
-      }
-      out.push(value);
-    } else {
-      const c = line.indexOf(',', i);
-      out.push(line.slice(i, c < 0 ? line.length : c));
-      i = c < 0 ? line.length : c;
-    }
-    if (i >= line.length) break;
-    i++; // the comma
-    if (i === line.length) { out.push(''); break; }
-  }
-  return out;
-}
-
 const blankToNull = (s: string | undefined): string | null => (s === undefined || s.trim() === '' ? null : s.trim());
 
 /** Parses the CSV text (header required, in the shipped column order). */
 export function parseUnRegions(text: string): UnRegions {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim());
+  const records = [...csvRecords(text)].filter((r) => r.raw.trim() !== '');
+  const bad = records.find((r) => r.error !== undefined);
+  if (bad) throw new Error(`UN regions CSV, line ${bad.line}: ${bad.error}`);
+  const header = (records[0]?.fields ?? []).map((h) => h.trim());
   if (header.join(',') !== EXPECTED_HEADER.join(',')) throw new Error(`unexpected UN regions header: ${header.join(',')}`);
-  const raw = lines.slice(1).map(splitCsvLine);
+  const raw = records.slice(1).map((r) => r.fields);
   const nameCount = new Map<string, number>();
   for (const f of raw) nameCount.set(f[2] ?? '', (nameCount.get(f[2] ?? '') ?? 0) + 1);
   const cldr = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });

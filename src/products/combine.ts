@@ -102,6 +102,9 @@ const UNION_TABLES: Readonly<Record<string, string>> = {
 export const EMAIL_TABLE = 'email_addresses';
 /** §8.2 step 10: hours on task from the total (parallel) and the serial per-category times. */
 export const TIME_ON_TASK_STATS = ['time_on_task_stats_by_course', 'time_on_task_serial_stats_by_course'] as const;
+/** The columns of sql/time_on_task_stats_by_course.sql after course_id. */
+const TIME_ON_TASK_STATS_COLUMNS = ['sum', 'median'].flatMap((agg) =>
+  ['', '_viewed', '_certified', '_verified'].flatMap((pop) => ['total', 'problem', 'video', 'forum'].map((x) => `${agg}_${x}_hours${pop}`)));
 export const GLOBAL_MODAL_LANG_TABLE = 'global_modal_lang';
 
 /**
@@ -276,17 +279,19 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
     });
   }
 
-  // time on task (step 10): total and serial hours from the courses' time_on_task_totals
+  // time on task (step 10): total and serial hours from the courses' time_on_task_totals, by one
+  // SQL file; the serial table takes the serial category times and its columns' serial names
   const tot = await having(TIME_ON_TASK_STATS[0], 'time_on_task_totals');
   if (tot.length > 0) {
     for (const [table, prefix] of [[TIME_ON_TASK_STATS[0], 'total'], [TIME_ON_TASK_STATS[1], 'serial']] as const) {
       const hours = `(\n  ${tot
         .map((c) => `SELECT course_id, username, total_time_30 / 3600.0 AS total_hours, ${['video', 'problem', 'forum'].map((x) => `${prefix}_${x}_time_30 / 3600.0 AS ${x}_hours`).join(', ')} FROM ${d.tableRef(c.schema, 'time_on_task_totals')}`)
         .join('\n  UNION ALL\n  ')}\n)`;
+      const stats = renderSqlFile(TIME_ON_TASK_STATS[0], d, SHARED_SCHEMA, {}, { ...tables, tot_hours: hours });
       steps.push({
         table: { schema: SHARED_SCHEMA, table },
-        selectSql: renderSqlFile(table, d, SHARED_SCHEMA, {}, { ...tables, tot_hours: hours }),
-        provenance: { command, step: `sql/${table}.sql`, inputs: [...refs(tot, 'time_on_task_totals'), ...inputs] },
+        selectSql: prefix === 'total' ? stats : `SELECT * RENAME (${TIME_ON_TASK_STATS_COLUMNS.map((c) => `${c} AS ${c.replace('_hours', '_serial_hours')}`).join(', ')})\nFROM (\n${stats}\n)`,
+        provenance: { command, step: `sql/${TIME_ON_TASK_STATS[0]}.sql${prefix === 'total' ? '' : ' on the serial times'}`, inputs: [...refs(tot, 'time_on_task_totals'), ...inputs] },
       });
     }
   }

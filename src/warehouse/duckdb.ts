@@ -400,32 +400,21 @@ export class DuckDBWarehouse implements Warehouse {
   listTables(schema?: string): Promise<TableInfo[]> {
     return this.exclusive(async () => {
       const r = await this.conn.runAndReadAll(
-        `SELECT schema_name, table_name, comment FROM duckdb_tables()
+        `SELECT schema_name, table_name, comment, false AS is_view FROM duckdb_tables()
          WHERE database_name = current_database() AND NOT internal AND NOT temporary
            AND NOT (schema_name = $1 AND table_name = $2) AND ($3 IS NULL OR schema_name = $3)
+         UNION ALL
+         SELECT schema_name, view_name, comment, true FROM duckdb_views()
+         WHERE database_name = current_database() AND NOT internal AND NOT temporary AND ($3 IS NULL OR schema_name = $3)
          ORDER BY schema_name, table_name`,
         [META_SCHEMA, META_TABLE, schema ?? null],
       );
-      const tables = r.getRowsJS().map((row) => ({ schema: String(row[0]), table: String(row[1]), comment: row[2] == null ? null : String(row[2]) }));
-      const counts = await this.countRows(tables);
-      // views: counted one by one, as one whose input was dropped cannot be read (-1)
-      const v = await this.conn.runAndReadAll(
-        `SELECT schema_name, view_name, comment FROM duckdb_views()
-         WHERE database_name = current_database() AND NOT internal AND NOT temporary AND ($1 IS NULL OR schema_name = $1)`,
-        [schema ?? null],
-      );
-      for (const row of v.getRowsJS()) {
-        const t = { schema: String(row[0]), table: String(row[1]), comment: row[2] == null ? null : String(row[2]), view: true };
-        let n = -1;
-        try {
-          n = await this.rowCount(t);
-        } catch {
-          // left at -1
-        }
-        tables.push(t);
-        counts.push(n);
-      }
-      const order = tables.map((_, i) => i).sort((a, b) => (tables[a]!.schema < tables[b]!.schema ? -1 : tables[a]!.schema > tables[b]!.schema ? 1 : tables[a]!.table < tables[b]!.table ? -1 : tables[a]!.table > tables[b]!.table ? 1 : 0));
+      const listed = r.getRowsJS().map((row) => ({ schema: String(row[0]), table: String(row[1]), comment: row[2] == null ? null : String(row[2]), view: row[3] === true }));
+      const tableCounts = await this.countRows(listed.filter((t) => !t.view));
+      const counts: number[] = [];
+      // views one by one: one whose input was dropped cannot be read (-1)
+      let k = 0;
+      for (const t of listed) counts.push(t.view ? await this.rowCount(t).catch(() => -1) : tableCounts[k++]!);
       const latest = new Map<string, ProvenanceRecord>();
       if (await this.metaTableExists()) {
         const p = await this.conn.stream(`${provenanceSelectSql(this.dialect)} QUALIFY row_number() OVER (PARTITION BY schema_name, table_name ORDER BY id DESC) = 1`);
@@ -434,10 +423,7 @@ export class DuckDBWarehouse implements Warehouse {
           latest.set(`${rec.schema}\0${rec.table}`, rec);
         }
       }
-      return order.map((i) => {
-        const t = tables[i]!;
-        return { ...t, rows: counts[i] ?? 0, provenance: latest.get(`${t.schema}\0${t.table}`) ?? null };
-      });
+      return listed.map(({ view, ...t }, i) => ({ ...t, ...(view ? { view } : {}), rows: counts[i]!, provenance: latest.get(`${t.schema}\0${t.table}`) ?? null }));
     });
   }
 
