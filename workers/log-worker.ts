@@ -13,11 +13,8 @@ function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown 
   } as never);
 }
 
-/** `EDX2BQ_SPLICE=0` turns the splice path of split off (for the benchmark's comparison). */
-const SPLICE = process.env.EDX2BQ_SPLICE !== '0';
-
 export function split(task: { chunk: Uint8Array; facts?: boolean }) {
-  const r = splitChunk(task.chunk, task.facts === true, SPLICE);
+  const r = splitChunk(task.chunk, task.facts === true);
   return moveWith(r, r.data.buffer);
 }
 

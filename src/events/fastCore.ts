@@ -519,8 +519,15 @@ export function scanCore(line: string): CoreFields | null {
  * valid UTF-8 (the caller checks); the same contract as `scanCore` holds for their text.
  */
 export function scanCoreBytes(buf: Uint8Array, start: number, end: number): CoreFields | null {
-  const nb = loadLineBytes(buf, start, end);
-  if (nb < 0) return null;
+  const nb = end - start;
+  if (nb > MAX_CHARS) return null;
+  if (nb + 8 > scratch.length) {
+    scratch = Buffer.allocUnsafeSlow(Math.min(Math.max(nb + 8, 2 * scratch.length), 3 * MAX_CHARS + 8));
+    u8 = new Uint8Array(scratch.buffer, scratch.byteOffset, scratch.length);
+    view = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
+  }
+  u8.set(buf.subarray(start, end), 0);
+  u8[nb] = 0;
   bytesMode = true;
   try {
     return scanScratch(nb);
@@ -528,44 +535,6 @@ export function scanCoreBytes(buf: Uint8Array, start: number, end: number): Core
     bytesMode = false;
   }
 }
-
-/**
- * Copies a line's UTF-8 bytes `buf[start, end)` into the scratch buffer, followed by a NUL;
- * returns the byte length, or -1 when the line is too long to be scanned. The lexical functions
- * exported below then work on the scratch buffer (`lineBytes()`).
- */
-export function loadLineBytes(buf: Uint8Array, start: number, end: number): number {
-  const nb = end - start;
-  if (nb > MAX_CHARS) return -1;
-  if (nb + 8 > scratch.length) {
-    scratch = Buffer.allocUnsafeSlow(Math.min(Math.max(nb + 8, 2 * scratch.length), 3 * MAX_CHARS + 8));
-    u8 = new Uint8Array(scratch.buffer, scratch.byteOffset, scratch.length);
-    view = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
-  }
-  // Buffer.copy: a Buffer's subarray() goes through its species constructor, several times slower
-  if (Buffer.isBuffer(buf)) buf.copy(scratch, 0, start, end);
-  else u8.set(buf.subarray(start, end), 0);
-  u8[nb] = 0;
-  return nb;
-}
-
-/** The scratch buffer holding the line of the last `loadLineBytes` (valid until the next call). */
-export function lineBytes(): Buffer {
-  return scratch;
-}
-
-/** The same bytes as a plain Uint8Array (what the lexical functions take: keeps them monomorphic). */
-export function lineU8(): Uint8Array {
-  return u8;
-}
-
-/** Whether the string of the last `scanString` call held an escape. */
-export function lastStringHadEscape(): boolean {
-  return hadEscape;
-}
-
-// The lexical functions, for other scanners of the line in the scratch buffer.
-export { scanString, skipValue, ws as skipWhitespace };
 
 /** The scan of the line in the scratch buffer (nb bytes, NUL after them). */
 function scanScratch(nb: number): CoreFields | null {

@@ -110,7 +110,7 @@ const R9_STATE_TEXT = ['input_state', 'correct_map', 'student_answers'] as const
 const R10_TEXT = ['correct_map', 'answers', 'submission', 'old_state', 'new_state', 'permutation', 'options_selected', 'corrections'] as const;
 const R12_CONTEXT_MOVED = ['application', 'client', 'received_at', 'component', 'open_in_browser_url', 'asides'] as const;
 const R12_MODULE_MOVED = ['usage_key', 'original_usage_version', 'original_usage_key'] as const;
-export const R13_TOP = ['referer', 'accept_language', 'nonInteraction', 'label', 'roles', 'environment', 'minion_id'] as const;
+const R13_TOP = ['referer', 'accept_language', 'nonInteraction', 'label', 'roles', 'environment', 'minion_id'] as const;
 const R13_ES = [
   'requested_skip_interval',
   'submitted_answer',
@@ -654,12 +654,4 @@ export function rephrase(ev: JsonObject, opts?: RephraseOptions): JsonObject {
   } catch (err) {
     return fallbackRow(ev, err, opts);
   }
-}
-
-/**
- * The rules without the safety net: throws where `rephrase` would return the minimal fallback
- * row. For the splice path of `split` (src/events/spliceLine.ts), which then takes the full path.
- */
-export function rephraseOrThrow(ev: JsonObject, opts?: RephraseOptions): JsonObject {
-  return rephraseRules(ev, opts);
 }

@@ -6,9 +6,7 @@ import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
 import { scanCore, scanCoreBytes, type CoreFields } from '../events/fastCore.ts';
-import { LineSink } from '../events/lineSink.ts';
-import { preprocessLine, processLine } from '../events/line.ts';
-import { emitSpliced, splicedFactsRow, spliceLine } from '../events/spliceLine.ts';
+import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 
@@ -55,21 +53,39 @@ function rejectUnreadable(buf: Buffer, start: number, end: number, index: number
   return true;
 }
 
+/** A growable byte buffer for one course's output lines. */
+class LineSink {
+  buf: Buffer;
+  len = 0;
+  count = 0;
+  constructor(initial: number) {
+    this.buf = Buffer.allocUnsafeSlow(initial);
+  }
+  push(line: string): void {
+    // a UTF-16 code unit never takes more than 3 UTF-8 bytes
+    const need = this.len + line.length * 3 + 1;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.len);
+      this.buf = next;
+    }
+    this.len += encoder.encodeInto(line, this.buf.subarray(this.len)).written;
+    this.buf[this.len++] = 10;
+    this.count++;
+  }
+}
+const encoder = new TextEncoder();
+
 /** Rewrites every line of a chunk and groups the output by course, in input order. */
-export function splitChunk(chunk: Uint8Array, collectFacts = false, splice = true): SplitChunkResult {
+export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkResult {
   const facts = collectFacts ? new FactsByCourse() : null;
   const buf = asBuffer(chunk);
   const checkUtf8PerLine = !isUtf8(buf);
   const byCourse = new Map<string, LineSink>();
   const rejects: ChunkReject[] = [];
-  const sinkFor = (key: string): LineSink => {
-    let sink = byCourse.get(key);
-    if (sink === undefined) byCourse.set(key, (sink = new LineSink(64 * 1024)));
-    return sink;
-  };
+  const initial = 64 * 1024;
   const lines = forEachLine(buf, (start, end, index) => {
     if (rejectUnreadable(buf, start, end, index, checkUtf8PerLine, rejects)) return;
-    if (splice && splicedLine(buf, start, end, byCourse, sinkFor, facts)) return;
     const raw = buf.toString('utf8', start, end);
     let text: string;
     let key: string;
@@ -81,13 +97,15 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false, splice = tru
       }
       text = JSON.stringify(out.row);
       key = out.courseId ?? '';
-      if (facts !== null && key !== '') addRowFacts(facts.get(key), out.row, out.timeMicros);
+      if (facts !== null && key !== '') addRowFacts(facts.get(key), out);
     } catch (e) {
       // a bug must not lose the line: it becomes a reject that says so
       rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw });
       return;
     }
-    sinkFor(key).push(text);
+    let sink = byCourse.get(key);
+    if (sink === undefined) byCourse.set(key, (sink = new LineSink(initial)));
+    sink.push(text);
   });
   const courses: string[] = [];
   const counts: number[] = [];
@@ -108,50 +126,10 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false, splice = tru
   return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: total, factDays: encoded.days } : {}) };
 }
 
-/**
- * The splice path (src/events/spliceLine.ts) for one line; false when it declines the line or
- * fails on the way, with nothing left behind (no bytes, no new empty course), so the full path
- * can take the line as if this had not run.
- */
-function splicedLine(
-  buf: Buffer, start: number, end: number, byCourse: Map<string, LineSink>, sinkFor: (key: string) => LineSink, facts: FactsByCourse | null,
-): boolean {
-  let sink: LineSink | null = null;
-  let len = 0;
-  let count = 0;
-  let key = '';
-  try {
-    const sp = spliceLine(buf, start, end);
-    if (sp === null) return false;
-    key = sp.courseId ?? '';
-    sink = sinkFor(key);
-    len = sink.len;
-    count = sink.count;
-    if (!emitSpliced(sink)) {
-      if (sink.count === 0) byCourse.delete(key);
-      return false;
-    }
-    if (facts !== null && key !== '') {
-      const row = splicedFactsRow(false);
-      const core = coreOfRow(row);
-      const kind = eventKind(core.eventType, core.eventSource);
-      addEventFacts(facts.get(key), core, sp.timeMicros, kind, kind !== 0 ? splicedFactsRow(true) : null);
-    }
-    return true;
-  } catch {
-    if (sink !== null) {
-      sink.len = len;
-      sink.count = count;
-      if (count === 0) byCourse.delete(key);
-    }
-    return false;
-  }
-}
-
-function addRowFacts(b: FactsBuilder, row: JsonObject, timeMicros: number): void {
-  const core = coreOfRow(row);
+function addRowFacts(b: FactsBuilder, out: Extract<LineOutcome, { ok: true }>): void {
+  const core = coreOfRow(out.row);
   const kind = eventKind(core.eventType, core.eventSource);
-  addEventFacts(b, core, timeMicros, kind, kind !== 0 ? row : null);
+  addEventFacts(b, core, out.timeMicros, kind, kind !== 0 ? out.row : null);
 }
 
 /** What the aggregate-only task returns: counts, rejects and facts; no log bytes. */
@@ -187,7 +165,6 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
       // the scanner on the line's bytes: most lines are never decoded to a string at all
       const fast = fastFields(scanCoreBytes(buf, start, end), facts);
       if (fast === FAST_DONE) return;
-      if (fast === FAST_FULL && splicedFacts(buf, start, end, facts)) return;
       raw = buf.toString('utf8', start, end);
       // the scanner could not read the bytes as they are (a syslog prefix, odd whitespace, …)
       if (fast === FAST_UNSCANNED && fastLine(raw, facts)) return;
@@ -198,7 +175,7 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
         return;
       }
       if (out.courseId === null) facts.unknownEvents++;
-      else addRowFacts(facts.counted(out.courseId), out.row, out.timeMicros);
+      else addRowFacts(facts.counted(out.courseId), out);
     } catch (e) {
       rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw: raw ?? buf.toString('utf8', start, end) });
     }
@@ -215,26 +192,6 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   }
   const encoded = encodeFacts(facts.build());
   return { lines, courses, counts, rejects, facts: encoded.bytes, factDays: encoded.days, slowLines };
-}
-
-/**
- * The facts of a line the compact tables read (problem_check, forum, enrollment, …) from the
- * splice path's row (src/events/spliceLine.ts), which computes event, event_struct and
- * module_id as the rules do without parsing and rewriting the whole line; false when that path
- * declines the line.
- */
-function splicedFacts(buf: Buffer, start: number, end: number, facts: FactsByCourse): boolean {
-  const sp = spliceLine(buf, start, end);
-  if (sp === null) return false;
-  if (sp.courseId === null) {
-    facts.unknownEvents++;
-    return true;
-  }
-  const row = splicedFactsRow(true);
-  const core = coreOfRow(row);
-  const kind = eventKind(core.eventType, core.eventSource);
-  addEventFacts(facts.counted(sp.courseId), core, sp.timeMicros, kind, kind !== 0 ? row : null);
-  return true;
 }
 
 /** The scanner path on a line's text; false when the line must take the full path. */
