@@ -13,14 +13,20 @@ export const MEMBER_BYTES = 256 * 1024;
 
 interface CourseStream {
   file: string;
-  pending: Buffer[];
-  pendingLen: number;
+  /** The course's lines not yet cut into members: buf[0, len). */
+  buf: Buffer;
+  len: number;
+  /** Bytes at the front of buf already handed to a member (dropped once that member is copied). */
+  cutTo: number;
 }
 
 interface Block {
   stream: CourseStream;
   bytes: Buffer;
 }
+
+/** Open append handles kept at most (a day can hold thousands of courses). */
+const MAX_OPEN_FILES = 32;
 
 /** Part-file name of a course inside an input's parts directory. */
 export function partFileName(courseId: string): string {
@@ -31,6 +37,11 @@ export function partFileName(courseId: string): string {
  * The per-course outputs of one input: collects each course's rewritten lines in input order,
  * cuts them into members, has the pool gzip them and appends the members to `<dir>/<course>.json.gz`
  * strictly in order.
+ *
+ * A course's pending lines are copied into its own buffer: holding views of the workers' result
+ * buffers instead would keep a whole ~1 MB result alive for every few lines of a rare course, so
+ * memory would grow with the input. Pending bytes stay below MEMBER_BYTES + one chunk's lines per
+ * course.
  */
 export class CourseOutputs {
   private readonly streams = new Map<string, CourseStream>();
@@ -43,6 +54,8 @@ export class CourseOutputs {
   private readonly dir: string;
   private readonly pool: Piscina;
   private readonly level: number;
+  /** Append handles by file, least recently used first. */
+  private readonly handles = new Map<string, fs.promises.FileHandle>();
 
   constructor(dir: string, pool: Piscina, level: number, maxInFlight: number) {
     this.dir = dir;
@@ -60,17 +73,22 @@ export class CourseOutputs {
    * Appends courses' complete lines. The members this completes are compressed and written in
    * the background, in order; returns once fewer than `maxInFlight` batches are outstanding.
    */
-  async add(parts: Array<{ courseId: string; bytes: Buffer }>): Promise<void> {
+  async add(parts: Array<{ courseId: string; bytes: Uint8Array }>): Promise<void> {
     const ready: Block[] = [];
     for (const { courseId, bytes } of parts) {
       let s = this.streams.get(courseId);
       if (s === undefined) {
-        s = { file: path.join(this.dir, partFileName(courseId)), pending: [], pendingLen: 0 };
+        s = { file: path.join(this.dir, partFileName(courseId)), buf: Buffer.allocUnsafeSlow(Math.max(1 << 16, bytes.length)), len: 0, cutTo: 0 };
         this.streams.set(courseId, s);
       }
-      s.pending.push(bytes);
-      s.pendingLen += bytes.length;
-      if (s.pendingLen >= MEMBER_BYTES) this.cut(s, ready, false);
+      if (s.len + bytes.length > s.buf.length) {
+        const next = Buffer.allocUnsafeSlow(Math.max(s.len + bytes.length, 2 * s.buf.length));
+        s.buf.copy(next, 0, 0, s.len);
+        s.buf = next;
+      }
+      s.buf.set(bytes, s.len);
+      s.len += bytes.length;
+      if (s.len - s.cutTo >= MEMBER_BYTES) this.cut(s, ready, false);
     }
     void this.write(ready);
     while (this.inFlight >= this.maxInFlight) await new Promise<void>((r) => this.waiting.push(r));
@@ -81,25 +99,32 @@ export class CourseOutputs {
     const ready: Block[] = [];
     for (const s of this.streams.values()) this.cut(s, ready, true);
     await this.write(ready);
-    await this.writeChain;
+    await this.discard();
     if (this.failure) throw this.failure;
   }
 
+  /** Waits for the writes under way and closes the files (also after a failure). */
+  async discard(): Promise<void> {
+    await this.writeChain;
+    const open = [...this.handles.values()];
+    this.handles.clear();
+    for (const h of open) await h.close().catch(() => undefined);
+  }
+
+  /** Cuts the stream's complete members (and with `all` the rest) into `ready`. */
   private cut(s: CourseStream, ready: Block[], all: boolean): void {
-    if (s.pendingLen === 0) return;
-    let buf = s.pending.length === 1 ? s.pending[0]! : Buffer.concat(s.pending, s.pendingLen);
-    while (buf.length >= MEMBER_BYTES) {
-      const nl = buf.indexOf(10, MEMBER_BYTES - 1);
-      if (nl < 0) break;
-      ready.push({ stream: s, bytes: buf.subarray(0, nl + 1) });
-      buf = buf.subarray(nl + 1);
+    let start = s.cutTo;
+    while (s.len - start >= MEMBER_BYTES) {
+      const nl = s.buf.indexOf(10, start + MEMBER_BYTES - 1);
+      if (nl < 0 || nl >= s.len) break;
+      ready.push({ stream: s, bytes: s.buf.subarray(start, nl + 1) });
+      start = nl + 1;
     }
-    if (all && buf.length > 0) {
-      ready.push({ stream: s, bytes: buf });
-      buf = buf.subarray(buf.length);
+    if (all && start < s.len) {
+      ready.push({ stream: s, bytes: s.buf.subarray(start, s.len) });
+      start = s.len;
     }
-    s.pending = buf.length ? [buf] : [];
-    s.pendingLen = buf.length;
+    s.cutTo = start;
   }
 
   private write(blocks: Block[]): Promise<void> {
@@ -114,6 +139,14 @@ export class CourseOutputs {
       off += b.bytes.length;
       offsets.push(off);
     }
+    // the blocks are copied: drop their bytes from the streams' buffers
+    for (const b of blocks) {
+      const s = b.stream;
+      if (s.cutTo === 0) continue;
+      s.buf.copy(s.buf, 0, s.cutTo, s.len);
+      s.len -= s.cutTo;
+      s.cutTo = 0;
+    }
     const task: CompressTask = { data, offsets, level: this.level };
     const compressed = this.pool.run(task, { name: 'compress', transferList: [data.buffer] }) as Promise<CompressResult>;
     this.inFlight++;
@@ -124,7 +157,8 @@ export class CourseOutputs {
         const r = await compressed;
         const out = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
         for (let i = 0; i < blocks.length; i++) {
-          await fs.promises.appendFile(blocks[i]!.stream.file, out.subarray(r.offsets[i], r.offsets[i + 1]));
+          const h = await this.handle(blocks[i]!.stream.file);
+          await h.appendFile(out.subarray(r.offsets[i], r.offsets[i + 1]));
         }
       } catch (e) {
         this.failure = e as Error;
@@ -134,5 +168,22 @@ export class CourseOutputs {
       }
     });
     return this.writeChain;
+  }
+
+  /** An append handle of `file`, opened once and kept while recently used. */
+  private async handle(file: string): Promise<fs.promises.FileHandle> {
+    let h = this.handles.get(file);
+    if (h !== undefined) {
+      this.handles.delete(file); // re-inserted below: most recently used last
+    } else {
+      if (this.handles.size >= MAX_OPEN_FILES) {
+        const [oldest, oh] = this.handles.entries().next().value!;
+        this.handles.delete(oldest);
+        await oh.close();
+      }
+      h = await fs.promises.open(file, 'a');
+    }
+    this.handles.set(file, h);
+    return h;
   }
 }

@@ -297,6 +297,7 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
       markReadDone();
       await applied;
       await facts?.close().catch(() => undefined);
+      await outputs.discard();
       throw e;
     }
     status = 'partial';
@@ -315,6 +316,7 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
   await applied;
   if (applyError) {
     await facts?.close().catch(() => undefined);
+    await outputs.discard();
     throw applyError;
   }
   await outputs.finish();
