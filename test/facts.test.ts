@@ -95,4 +95,42 @@ describe('facts records', () => {
     // a record cut short is refused
     expect(() => factsRecords(encoded.bytes.subarray(0, encoded.bytes.length - 1))).toThrow(/truncated facts/);
   });
+
+  it('keep every column value through the raw-bytes body: base, IP, video, and the event rows', () => {
+    const b = new FactsBuilder(C);
+    const alice = b.intern('alice');
+    const bob = b.intern('bob');
+    b.addBase(alice, t('01T10:00:00.123456'), 0x1234);
+    b.addBase(bob, t('02T23:59:59.999999'), 0xffff);
+    b.addIp(alice, b.intern('10.0.0.1'), day('01'), 3);
+    b.addIp(bob, NULL_STRING, day('02'));
+    b.addVideo(alice, b.intern('vid-1'), t('01T10:00:05'), type('seek'), 12.5, NaN);
+    b.addVideo(bob, b.intern('vid-2'), t('02T11:00:00'), type('play'), NaN, 1.5);
+    b.forum.push({ username: 'alice', timeUs: t('01T10:01:00'), forum_action: 'created_thread' } as never);
+    b.addDay(day('01'));
+    b.addDay(day('02'));
+    const [f] = decodeFacts(encodeFacts([b.build()]).bytes);
+    expect(f!.strings).toEqual(['alice', 'bob', '10.0.0.1', 'vid-1', 'vid-2']);
+    expect([...f!.base.user]).toEqual([0, 1]);
+    expect([...f!.base.time]).toEqual([t('01T10:00:00.123456'), t('02T23:59:59.999999')]);
+    expect([...f!.base.flags]).toEqual([0x1234, 0xffff]);
+    expect(f!.base.time).toBeInstanceOf(Float64Array);
+    expect(f!.base.flags).toBeInstanceOf(Uint16Array);
+    // IP rows by day, then as added; a null IP stays null
+    expect([...f!.ip.user]).toEqual([0, 1]);
+    expect([...f!.ip.ip]).toEqual([2, NULL_STRING]);
+    expect([...f!.ip.day]).toEqual([day('01'), day('02')]);
+    expect([...f!.ip.count]).toEqual([3, 1]);
+    expect([...f!.video.video]).toEqual([3, 4]);
+    expect([...f!.video.type]).toEqual([type('seek'), type('play')]);
+    expect([...f!.video.position]).toEqual([12.5, NaN]);
+    expect([...f!.video.speed]).toEqual([NaN, 1.5]);
+    expect(f!.forum).toEqual([{ username: 'alice', timeUs: t('01T10:01:00'), forum_action: 'created_thread' }]);
+    expect(f!.days).toEqual([day('01'), day('02')]);
+
+    // a body whose columns are cut short is refused
+    const [r] = factsRecords(encodeFacts([b.build()]).bytes);
+    expect(() => decodeRecord({ ...r!, body: r!.body.subarray(0, r!.body.length - 1) })).toThrow(FactsFileError);
+    expect(() => decodeRecord({ ...r!, body: Buffer.concat([r!.body, Buffer.from([0])]) })).toThrow(/bytes after the columns/);
+  });
 });

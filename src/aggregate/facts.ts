@@ -52,28 +52,27 @@ export interface CourseFacts {
 }
 
 /**
- * A growable typed-array column. A 1 MB chunk spread over many courses gives each course's builder
- * a few dozen events, so storage is allocated on the first push and starts small.
+ * A growable column of numbers, handed out as a typed array. Values collect in a plain JS array:
+ * one `push` call site feeding typed arrays of five element types was megamorphic (measured
+ * ~0.3 µs per event in split with aggregates); V8's own array push stays fast, and `done()`
+ * copies once into the typed array (same conversion as storing into it element by element).
  */
 export class Column<T extends Uint32Array | Float64Array | Uint16Array | Uint8Array | Int32Array> {
-  data: T | null = null;
-  length = 0;
+  private readonly values: number[] = [];
   private readonly make: (n: number) => T;
   constructor(make: (n: number) => T) {
     this.make = make;
   }
+  get length(): number {
+    return this.values.length;
+  }
   push(v: number): void {
-    let d = this.data;
-    if (d === null) d = this.data = this.make(64);
-    else if (this.length === d.length) {
-      const next = this.make(d.length * 2);
-      next.set(d);
-      d = this.data = next;
-    }
-    d[this.length++] = v;
+    this.values.push(v);
   }
   done(): T {
-    return this.data === null ? this.make(0) : (this.data.slice(0, this.length) as T);
+    const d = this.make(this.values.length);
+    d.set(this.values);
+    return d;
   }
 }
 const makeU32 = (n: number) => new Uint32Array(n);
@@ -123,6 +122,10 @@ export class FactsBuilder {
 
   intern(s: string | null): number {
     if (s === null) return NULL_STRING;
+    // a learner's events come in runs, each interning its username and its IP: the last two
+    // strings answer most calls without hashing the string for the map
+    if (s === this.recent0) return this.recentIndex0;
+    if (s === this.recent1) return this.recentIndex1;
     let i = this.stringIndex.get(s);
     if (i === undefined) {
       i = this.strings.length;
@@ -130,8 +133,16 @@ export class FactsBuilder {
       this.strings.push(s);
       this.stringIndex.set(s, i);
     }
+    this.recent1 = this.recent0;
+    this.recentIndex1 = this.recentIndex0;
+    this.recent0 = s;
+    this.recentIndex0 = i;
     return i;
   }
+  private recent0: string | null = null;
+  private recentIndex0 = 0;
+  private recent1: string | null = null;
+  private recentIndex1 = 0;
 
   addDay(day: number): void {
     // called per event: a chunk's events nearly all share one or two days
