@@ -22,8 +22,6 @@ import { discoverInputs } from '../src/logs/inputs.ts';
 import { createLogPool } from '../src/logs/pool.ts';
 import { Semaphore } from '../src/logs/semaphore.ts';
 import { splitLogs } from '../src/logs/split.ts';
-import { loadFacts } from '../src/aggregate/loadFacts.ts';
-import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
 import { forEachLine } from '../src/logs/lines.ts';
 import { scanFields } from './fieldScanner.ts';
 
@@ -81,6 +79,10 @@ async function personDay(dir: string, workers: number, chunkMB: number, logsDir:
   const s = await splitLogs([dir], { logsDir, workers, chunkSize: chunkMB * 1024 * 1024, gzipLevel: 1, force: true, writeLogs, collectFacts: true });
   const whFile = path.join(logsDir, 'bench.duckdb');
   const t0 = performance.now();
+  // loaded after the pass, as person-day does (the DuckDB API in the main thread's heap makes V8
+  // collect garbage ~4× as often during the pass: src/warehouse/probe.ts)
+  const { openDuckDBWarehouse } = await import('../src/warehouse/duckdb.ts');
+  const { loadFacts } = await import('../src/aggregate/loadFacts.ts');
   const wh = await openDuckDBWarehouse(whFile);
   const load = await loadFacts({ logsDir, warehouse: wh, command: 'bench' });
   await wh.close();
@@ -126,6 +128,7 @@ async function setupsqlFloor(sqlDir: string, date: string, whFile: string) {
 async function setupsql(sqlDir: string, date: string, whFile: string) {
   fs.rmSync(whFile, { force: true });
   const { loadDump } = await import('../src/dump/setupSql.ts');
+  const { openDuckDBWarehouse } = await import('../src/warehouse/duckdb.ts');
   const wh = await openDuckDBWarehouse(whFile);
   const started = performance.now();
   const perTable: Record<string, { seconds: number; rows: number }> = {};
@@ -157,6 +160,7 @@ async function personcourse(sqlDir: string, date: string, whFile: string) {
   const { createGlobalModalIp } = await import('../src/geo/modalIp.ts');
   const { openGeoLookup } = await import('../src/geo/lookup.ts');
   const { courseSchema } = await import('../src/warehouse/naming.ts');
+  const { openDuckDBWarehouse } = await import('../src/warehouse/duckdb.ts');
   const wh = await openDuckDBWarehouse(whFile);
   const courses = benchCourseDirs(sqlDir, date);
   for (const [course, dir] of courses) {
@@ -222,6 +226,8 @@ async function endtoend(genDir: string, work: string) {
   const { createGlobalModalIp } = await import('../src/geo/modalIp.ts');
   const { openGeoLookup } = await import('../src/geo/lookup.ts');
   const { courseSchema } = await import('../src/warehouse/naming.ts');
+  const { openDuckDBWarehouse } = await import('../src/warehouse/duckdb.ts');
+  const { loadFacts } = await import('../src/aggregate/loadFacts.ts');
   const truth = JSON.parse(fs.readFileSync(path.join(genDir, 'truth.json'), 'utf8')) as { dump: { dir: string }; courses: { slashId: string }[] };
   const sqlDir = path.join(work, 'sql');
   await waldofy([path.join(genDir, truth.dump.dir)], { sqlDir, courses: [], gzipLevel: 1, log: () => undefined });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,5 +47,38 @@ describe('edx2bq command line', () => {
     const bad = run(['split', path.join(d, 'in'), '--gzip-level', '12', '--logs-dir', path.join(d, 'o2')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/gzipLevel/);
+  });
+
+  it('person-day stops before the pass when another process holds the warehouse, and runs once it is free', async () => {
+    const d = tempDir('cli-lock');
+    dirs.push(d);
+    writeGz(path.join(d, 'in', 'x-2015-03-01.log.gz'), [rawEvent({}), rawEvent({ user: 'bob' })].join('\n') + '\n');
+    const warehouse = path.join(d, 'wh.duckdb');
+    const args = ['person-day', path.join(d, 'in'), '--logs-dir', path.join(d, 'logs'), '--warehouse', warehouse];
+    // another process writes to the warehouse and keeps it open
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { DuckDBInstance } from '@duckdb/node-api';
+      const db = await DuckDBInstance.create(process.argv[1]);
+      await (await db.connect()).run('CREATE TABLE held (x INTEGER)');
+      console.log('ready');
+      process.stdin.resume();
+      process.stdin.on('end', () => process.exit(0));`, warehouse], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+        holder.once('exit', (code) => reject(new Error(`the lock holder stopped (${code})`)));
+      });
+      const locked = run(args);
+      expect(locked.status).not.toBe(0);
+      expect(locked.stderr).toMatch(/in use by another process/);
+      expect(fs.existsSync(path.join(d, 'logs', '_parts'))).toBe(false); // the pass never started
+    } finally {
+      holder.stdin.end();
+      await new Promise((r) => holder.once('close', r));
+    }
+    const free = run(args);
+    expect(free.status).toBe(0);
+    expect(free.stdout).toMatch(/person_course_day/);
+    expect(fs.existsSync(path.join(d, 'logs', '_parts'))).toBe(true);
   });
 });

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import { loadFacts, type LoadFactsSummary } from '../aggregate/loadFacts.ts';
+import type { LoadFactsSummary } from '../aggregate/loadFacts.ts';
 import { loadConfig } from '../config.ts';
 import { localInputs } from './localInputs.ts';
 import { slashCourseId } from '../ids.ts';
 import { acquireDirLock } from '../logs/lock.ts';
 import { fmtInt, startProgress } from '../logs/progress.ts';
 import { newProgress, splitLogs, type SplitSummary } from '../logs/split.ts';
-import { openDuckDBWarehouse } from '../warehouse/duckdb.ts';
+import { probeWarehouse } from '../warehouse/probe.ts';
 import { formatSummary } from './split.ts';
 
 export interface PersonDayCliOptions {
@@ -48,23 +48,27 @@ export async function runPersonDay(paths: string[], o: PersonDayCliOptions): Pro
   const cfg = loadConfig({ logsDir: o.logsDir, warehouse: o.warehouse, workers: o.workers, chunkSizeMB: o.chunkMb, gzipLevel: o.gzipLevel, config: o.config });
   const courses = (o.course ?? []).map((c) => slashCourseId(c));
   paths = await localInputs(paths, cfg.s3CacheDir);
-  // open the warehouse first: a locked warehouse should stop us before the long pass over the logs
+  // a locked warehouse should stop us before the long pass over the logs; the warehouse itself is
+  // opened (and the DuckDB API loaded) only after the pass: see probeWarehouse
+  await probeWarehouse(cfg.warehouse);
+  let split: SplitSummary | null = null;
+  if (paths.length > 0) {
+    const progress = newProgress();
+    const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+    const stop = o.progress === false ? () => undefined : startProgress(progress, { tty });
+    try {
+      split = await splitLogs(paths, {
+        logsDir: cfg.logsDir, workers: cfg.workers, chunkSize: Math.round(cfg.chunkSizeMB * 1024 * 1024), gzipLevel: cfg.gzipLevel,
+        force: Boolean(o.force), writeLogs: o.split !== false, collectFacts: true,
+      }, progress);
+    } finally {
+      stop();
+    }
+  }
+  const { openDuckDBWarehouse } = await import('../warehouse/duckdb.ts');
+  const { loadFacts } = await import('../aggregate/loadFacts.ts');
   const wh = await openDuckDBWarehouse(cfg.warehouse);
   try {
-    let split: SplitSummary | null = null;
-    if (paths.length > 0) {
-      const progress = newProgress();
-      const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
-      const stop = o.progress === false ? () => undefined : startProgress(progress, { tty });
-      try {
-        split = await splitLogs(paths, {
-          logsDir: cfg.logsDir, workers: cfg.workers, chunkSize: Math.round(cfg.chunkSizeMB * 1024 * 1024), gzipLevel: cfg.gzipLevel,
-          force: Boolean(o.force), writeLogs: o.split !== false, collectFacts: true,
-        }, progress);
-      } finally {
-        stop();
-      }
-    }
     await fs.promises.mkdir(cfg.logsDir, { recursive: true });
     const release = await acquireDirLock(cfg.logsDir);
     let load: LoadFactsSummary;
