@@ -78,7 +78,8 @@ export class CourseOutputs {
     for (const { courseId, bytes } of parts) {
       let s = this.streams.get(courseId);
       if (s === undefined) {
-        s = { file: path.join(this.dir, partFileName(courseId)), buf: Buffer.allocUnsafeSlow(Math.max(1 << 16, bytes.length)), len: 0, cutTo: 0 };
+        // small at first: a day can hold thousands of courses with a few lines each
+        s = { file: path.join(this.dir, partFileName(courseId)), buf: Buffer.allocUnsafeSlow(Math.max(4096, 2 * bytes.length)), len: 0, cutTo: 0 };
         this.streams.set(courseId, s);
       }
       if (s.len + bytes.length > s.buf.length) {
@@ -99,12 +100,12 @@ export class CourseOutputs {
     const ready: Block[] = [];
     for (const s of this.streams.values()) this.cut(s, ready, true);
     await this.write(ready);
-    await this.discard();
+    await this.close();
     if (this.failure) throw this.failure;
   }
 
   /** Waits for the writes under way and closes the files (also after a failure). */
-  async discard(): Promise<void> {
+  async close(): Promise<void> {
     await this.writeChain;
     const open = [...this.handles.values()];
     this.handles.clear();

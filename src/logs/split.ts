@@ -297,7 +297,7 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
       markReadDone();
       await applied;
       await facts?.close().catch(() => undefined);
-      await outputs.discard();
+      await outputs.close();
       throw e;
     }
     status = 'partial';
@@ -316,7 +316,7 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
   await applied;
   if (applyError) {
     await facts?.close().catch(() => undefined);
-    await outputs.discard();
+    await outputs.close();
     throw applyError;
   }
   await outputs.finish();
