@@ -54,8 +54,8 @@ export class CourseOutputs {
   private readonly dir: string;
   private readonly pool: Piscina;
   private readonly level: number;
-  /** Append handles by file, least recently used first. */
-  private readonly handles = new Map<string, fs.promises.FileHandle>();
+  /** Open append descriptors by file, least recently used first. */
+  private readonly fds = new Map<string, number>();
 
   constructor(dir: string, pool: Piscina, level: number, maxInFlight: number) {
     this.dir = dir;
@@ -107,9 +107,14 @@ export class CourseOutputs {
   /** Waits for the writes under way and closes the files (also after a failure). */
   async close(): Promise<void> {
     await this.writeChain;
-    const open = [...this.handles.values()];
-    this.handles.clear();
-    for (const h of open) await h.close().catch(() => undefined);
+    for (const fd of this.fds.values()) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // closing what is left after a failure: the failure is what gets reported
+      }
+    }
+    this.fds.clear();
   }
 
   /** Cuts the stream's complete members (and with `all` the rest) into `ready`. */
@@ -158,8 +163,11 @@ export class CourseOutputs {
         const r = await compressed;
         const out = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
         for (let i = 0; i < blocks.length; i++) {
-          const h = await this.handle(blocks[i]!.stream.file);
-          await h.appendFile(out.subarray(r.offsets[i], r.offsets[i + 1]));
+          // synchronous: a member is ~50 KB into the page cache, and fs.promises cost ~4× the CPU
+          // per append (measured: 3,600 appends of 40 KB, 70–88 ms against 273–369 ms)
+          const fd = this.fd(blocks[i]!.stream.file);
+          const member = out.subarray(r.offsets[i], r.offsets[i + 1]);
+          for (let at = 0; at < member.length; ) at += fs.writeSync(fd, member, at);
         }
       } catch (e) {
         this.failure = e as Error;
@@ -171,20 +179,20 @@ export class CourseOutputs {
     return this.writeChain;
   }
 
-  /** An append handle of `file`, opened once and kept while recently used. */
-  private async handle(file: string): Promise<fs.promises.FileHandle> {
-    let h = this.handles.get(file);
-    if (h !== undefined) {
-      this.handles.delete(file); // re-inserted below: most recently used last
+  /** An append descriptor of `file`, opened once and kept while recently used. */
+  private fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd !== undefined) {
+      this.fds.delete(file); // re-inserted below: most recently used last
     } else {
-      if (this.handles.size >= MAX_OPEN_FILES) {
-        const [oldest, oh] = this.handles.entries().next().value!;
-        this.handles.delete(oldest);
-        await oh.close();
+      if (this.fds.size >= MAX_OPEN_FILES) {
+        const [oldest, ofd] = this.fds.entries().next().value!;
+        this.fds.delete(oldest);
+        fs.closeSync(ofd);
       }
-      h = await fs.promises.open(file, 'a');
+      fd = fs.openSync(file, 'a');
     }
-    this.handles.set(file, h);
-    return h;
+    this.fds.set(file, fd);
+    return fd;
   }
 }
