@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { probeWarehouse } from '../src/warehouse/probe.ts';
+import { WarehouseLockedError } from '../src/warehouse/warehouse.ts';
 import { rawEvent, tempDir, writeGz } from './helpers/logtree.ts';
 
 const BIN = path.resolve('bin/edx2bq.js');
@@ -68,6 +70,7 @@ describe('edx2bq command line', () => {
         holder.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
         holder.once('exit', (code) => reject(new Error(`the lock holder stopped (${code})`)));
       });
+      await expect(probeWarehouse(warehouse)).rejects.toBeInstanceOf(WarehouseLockedError);
       const locked = run(args);
       expect(locked.status).not.toBe(0);
       expect(locked.stderr).toMatch(/in use by another process/);
@@ -76,6 +79,7 @@ describe('edx2bq command line', () => {
       holder.stdin.end();
       await new Promise((r) => holder.once('close', r));
     }
+    await probeWarehouse(warehouse);
     const free = run(args);
     expect(free.status).toBe(0);
     expect(free.stdout).toMatch(/person_course_day/);

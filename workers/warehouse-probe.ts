@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
+import { WarehouseLockedError } from '../src/warehouse/warehouse.ts';
 
 const { file } = workerData as { file: string };
 try {
@@ -12,5 +13,5 @@ try {
   await wh.close();
   parentPort!.postMessage({ ok: true });
 } catch (e) {
-  parentPort!.postMessage({ ok: false, message: (e as Error).message });
+  parentPort!.postMessage({ ok: false, message: (e as Error).message, locked: e instanceof WarehouseLockedError });
 }

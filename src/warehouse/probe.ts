@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { WarehouseLockedError } from './warehouse.ts';
 
 const PROBE_FILE = new URL('../../workers/warehouse-probe.ts', import.meta.url);
 
@@ -14,12 +15,12 @@ const PROBE_FILE = new URL('../../workers/warehouse-probe.ts', import.meta.url);
 export async function probeWarehouse(file: string): Promise<void> {
   const worker = new Worker(PROBE_FILE, { workerData: { file } });
   try {
-    const answer = await new Promise<{ ok: boolean; message?: string }>((resolve, reject) => {
+    const answer = await new Promise<{ ok: boolean; message?: string; locked?: boolean }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the warehouse check stopped (exit code ${code})`)));
     });
-    if (!answer.ok) throw new Error(answer.message);
+    if (!answer.ok) throw answer.locked ? new WarehouseLockedError(answer.message) : new Error(answer.message);
   } finally {
     await worker.terminate();
   }
