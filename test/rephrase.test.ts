@@ -1017,3 +1017,30 @@ function hostileEvent(rnd: () => number): Obj {
   }
   return ev;
 }
+
+describe('rephrase: the event decoded once for module_id and the rewrite', () => {
+  const video = (id: string) => ({
+    username: 'u', event_source: 'browser', event_type: 'play_video', time: '2015-03-01T00:00:00Z',
+    page: 'https://x/courses/A/B/C/courseware/', event: `{"id":"${id}","currentTime":1.5,"code":"c"}`,
+  });
+
+  it('gives each event its own decoded value, also for the same text twice and after a module_id lookup alone', () => {
+    const a = rephrase(video('i4x-A-B-video-v1'));
+    const b = rephrase(video('i4x-A-B-video-v1'));
+    expect(a.module_id).toBe('A/B/video/v1');
+    expect(a.event_struct).toEqual({ id: 'i4x-A-B-video-v1', currentTime: 1.5, code: 'c' });
+    expect(b.event_struct).toEqual(a.event_struct);
+    expect(b.event_struct).not.toBe(a.event_struct);
+    (a.event_struct as JsonObject).id = 'changed';
+    expect((b.event_struct as JsonObject).id).toBe('i4x-A-B-video-v1');
+
+    // a module_id lookup on its own leaves a decoded value behind: a later event with other text
+    // does not get it, and one with the same text gets a value equal to its own decoding
+    extractModuleId(video('i4x-A-B-video-v2'));
+    expect(rephrase(video('i4x-A-B-video-v3')).event_struct).toEqual({ id: 'i4x-A-B-video-v3', currentTime: 1.5, code: 'c' });
+    extractModuleId(video('i4x-A-B-video-v4'));
+    const d = rephrase({ ...video('i4x-A-B-video-v4'), module_id: 'given' });
+    expect(d.module_id).toBe('given');
+    expect(d.event_struct).toEqual({ id: 'i4x-A-B-video-v4', currentTime: 1.5, code: 'c' });
+  });
+});

@@ -586,6 +586,22 @@ function pyStr(v: Json): string | null {
 // ---------------------------------------------------------------------------------------------
 // Rule A7 helpers.
 
+// The last event text rule A7 decoded with plain JSON.parse, and its value. The rewrite decodes
+// the same text again right after (rule R4); it takes this value instead (`takeDecodedEvent`).
+// Nothing here mutates the value, and it is handed out once, so the taker gets what its own
+// JSON.parse of the same text would give.
+let lastDecodedText: string | null = null;
+let lastDecodedValue: unknown = undefined;
+
+/** JSON.parse(text), when rule A7 just decoded that same text; else undefined. Hands a value out once. */
+export function takeDecodedEvent(text: string): unknown {
+  if (lastDecodedText === null) return undefined;
+  const v = text === lastDecodedText ? lastDecodedValue : undefined;
+  lastDecodedText = null;
+  lastDecodedValue = undefined;
+  return v;
+}
+
 /** Whether JSON text could decode to an object with an own `id` key (else decoding is pointless). */
 function mayDecodeToObjectWithId(s: string): boolean {
   let i = 0;
@@ -605,7 +621,10 @@ const PY_CONST_MARK = '\u0000edx2bq-pyjson:';
 const PY_CONSTANTS = ['-Infinity', 'Infinity', 'NaN'] as const;
 function parsePythonJson(s: string): unknown {
   try {
-    return JSON.parse(s);
+    const v: unknown = JSON.parse(s);
+    lastDecodedText = s;
+    lastDecodedValue = v;
+    return v;
   } catch {
     if (!PY_JSON_CONSTANT.test(s)) return undefined;
   }

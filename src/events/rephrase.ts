@@ -52,7 +52,7 @@
  * - If anything still throws (e.g. nesting too deep for the JS stack), a minimal row is
  *   returned: string top-level fields only, and mongoid records `rephrase_error`.
  */
-import { extractModuleId } from './moduleId.ts';
+import { extractModuleId, takeDecodedEvent } from './moduleId.ts';
 import { TRACKING_LOG_SCHEMA, type RecordSchema, type ScalarType } from './schema.ts';
 import { isObject, type Json, type JsonObject } from './types.ts';
 
@@ -236,7 +236,7 @@ function r4r5DecodeAndSerialise(ev: JsonObject, raw: Json): Json {
   if (typeof raw === 'string') {
     if (mayBeJson(raw)) {
       try {
-        const decoded = JSON.parse(raw) as Json;
+        const decoded = (takeDecodedEvent(raw) ?? JSON.parse(raw)) as Json;
         ev.event = raw; // R5: the raw text already is a JSON text of the decoded value
         return decoded;
       } catch {
