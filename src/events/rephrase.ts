@@ -419,6 +419,27 @@ function keyNeedsRename(k: string): boolean {
   return false;
 }
 
+const KEY_FUNNY = 1;
+const KEY_RENAME = 2;
+/**
+ * keyIsFunny / keyNeedsRename of short keys, remembered: R17 looks at every key of every event,
+ * and the same few dozen names come back on every line (a map lookup costs less than the
+ * character loop). Bounded in count and in key length, so hostile keys cannot grow it.
+ */
+const keyFlagsCache = new Map<string, number>();
+
+function keyFlags(k: string): number {
+  let f = keyFlagsCache.get(k);
+  if (f === undefined) {
+    f = (keyIsFunny(k) ? KEY_FUNNY : 0) | (keyNeedsRename(k) ? KEY_RENAME : 0);
+    if (k.length <= 64) {
+      if (keyFlagsCache.size >= 4096) keyFlagsCache.clear();
+      keyFlagsCache.set(k, f);
+    }
+  }
+  return f;
+}
+
 function sanitisedKey(k: string): string {
   return k === '' ? '_empty' : k.replaceAll('-', '_').replaceAll('.', '__');
 }
@@ -431,7 +452,8 @@ function renamedCopy(o: JsonObject, top: boolean): JsonObject {
     const v = o[k];
     if (v === undefined) continue;
     let name = k;
-    if (keyNeedsRename(k) && !(top && keyIsFunny(k))) {
+    const flags = keyFlags(k);
+    if ((flags & KEY_RENAME) !== 0 && !(top && (flags & KEY_FUNNY) !== 0)) {
       const base = sanitisedKey(k);
       name = base;
       for (let i = 2; Object.hasOwn(r, name) || Object.hasOwn(o, name); i++) name = `${base}_${i}`;
@@ -449,16 +471,17 @@ function renamedCopy(o: JsonObject, top: boolean): JsonObject {
 function sanitiseObject(o: JsonObject, top: boolean): JsonObject | null {
   let rename = false;
   for (const k in o) {
-    if (keyIsFunny(k)) {
+    const flags = keyFlags(k);
+    if ((flags & KEY_FUNNY) !== 0) {
       if (top) continue;
       return null;
     }
-    if (!rename && keyNeedsRename(k)) rename = true;
+    if ((flags & KEY_RENAME) !== 0) rename = true;
   }
   const out = rename ? renamedCopy(o, top) : o;
   for (const k in out) {
     const v = out[k];
-    if (!isObject(v) || (top && keyIsFunny(k))) continue;
+    if (!isObject(v) || (top && (keyFlags(k) & KEY_FUNNY) !== 0)) continue;
     const nv = sanitiseObject(v, false);
     if (nv === null) setOwn(out, k, JSON.stringify(v));
     else if (nv !== v) setOwn(out, k, nv);
