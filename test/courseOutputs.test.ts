@@ -6,18 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Piscina } from 'piscina';
 import { CourseOutputs, MEMBER_BYTES, partFileName } from '../src/logs/courseOutputs.ts';
 import { createLogPool } from '../src/logs/pool.ts';
-
-/** A small seeded generator (mulberry32), so every run feeds the same lines. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from '../scripts/gen/rng.ts';
 
 /** The member rule, computed independently: cut at the first line end at or after MEMBER_BYTES - 1. */
 function expectedFile(lines: string[]): Buffer {
@@ -48,7 +37,8 @@ describe('CourseOutputs', () => {
 
   // 40 courses (more than the open-file limit), two big ones, the rest sparse: one or two lines
   // now and then, as rare courses are in real logs
-  const random = rng(42);
+  const rng = new Rng(42);
+  const random = () => rng.next();
   const courses = Array.from({ length: 40 }, (_, i) => `Org/C${i}/Run`);
   const lines = new Map<string, string[]>(courses.map((c) => [c, []]));
   const sequence: Array<[string, string]> = [];
@@ -89,8 +79,8 @@ describe('CourseOutputs', () => {
 
   it('writes each course as gzip members cut by the member rule, whatever the chunking, from copies of the lines', async () => {
     const small = await run('small', () => 7);
-    const r = rng(7);
-    const uneven = await run('uneven', () => 1 + Math.floor(r() * 900));
+    const r = new Rng(7);
+    const uneven = await run('uneven', () => 1 + r.int(900));
     for (const c of courses) {
       const expected = expectedFile(lines.get(c)!);
       expect(small.get(c)!.equals(expected), c).toBe(true);

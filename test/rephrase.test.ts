@@ -1034,8 +1034,8 @@ describe('rephrase: the event decoded once for module_id and the rewrite', () =>
     (a.event_struct as JsonObject).id = 'changed';
     expect((b.event_struct as JsonObject).id).toBe('i4x-A-B-video-v1');
 
-    // a module_id lookup on its own leaves a decoded value behind: a later event with other text
-    // does not get it, and one with the same text gets a value equal to its own decoding
+    // a module_id lookup on its own does not reach later events: one with other text, and one with
+    // the same text whose module_id is given (so R2 decodes nothing), get their own decoding
     extractModuleId(video('i4x-A-B-video-v2'));
     expect(rephrase(video('i4x-A-B-video-v3')).event_struct).toEqual({ id: 'i4x-A-B-video-v3', currentTime: 1.5, code: 'c' });
     extractModuleId(video('i4x-A-B-video-v4'));

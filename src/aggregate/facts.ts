@@ -63,9 +63,6 @@ export class Column<T extends Uint32Array | Float64Array | Uint16Array | Uint8Ar
   constructor(make: (n: number) => T) {
     this.make = make;
   }
-  get length(): number {
-    return this.values.length;
-  }
   push(v: number): void {
     this.values.push(v);
   }

@@ -586,20 +586,14 @@ function pyStr(v: Json): string | null {
 // ---------------------------------------------------------------------------------------------
 // Rule A7 helpers.
 
-// The last event text rule A7 decoded with plain JSON.parse, and its value. The rewrite decodes
-// the same text again right after (rule R4); it takes this value instead (`takeDecodedEvent`).
-// Nothing here mutates the value, and it is handed out once, so the taker gets what its own
-// JSON.parse of the same text would give.
-let lastDecodedText: string | null = null;
-let lastDecodedValue: unknown = undefined;
-
-/** JSON.parse(text), when rule A7 just decoded that same text; else undefined. Hands a value out once. */
-export function takeDecodedEvent(text: string): unknown {
-  if (lastDecodedText === null) return undefined;
-  const v = text === lastDecodedText ? lastDecodedValue : undefined;
-  lastDecodedText = null;
-  lastDecodedValue = undefined;
-  return v;
+/**
+ * Where rule A7 reports the event text it decoded with plain JSON.parse, and the value: the
+ * rewrite decodes the same text right after (rule R4) and takes the value instead. Nothing in
+ * module_id mutates it.
+ */
+export interface DecodedEvent {
+  text?: string;
+  value?: unknown;
 }
 
 /** Whether JSON text could decode to an object with an own `id` key (else decoding is pointless). */
@@ -619,11 +613,13 @@ function mayDecodeToObjectWithId(s: string): boolean {
 /** Python's json.loads also accepts the bare constants NaN, Infinity and -Infinity. */
 const PY_CONST_MARK = '\u0000edx2bq-pyjson:';
 const PY_CONSTANTS = ['-Infinity', 'Infinity', 'NaN'] as const;
-function parsePythonJson(s: string): unknown {
+function parsePythonJson(s: string, decoded: DecodedEvent | undefined): unknown {
   try {
     const v: unknown = JSON.parse(s);
-    lastDecodedText = s;
-    lastDecodedValue = v;
+    if (decoded !== undefined) {
+      decoded.text = s;
+      decoded.value = v;
+    }
     return v;
   } catch {
     if (!PY_JSON_CONSTANT.test(s)) return undefined;
@@ -671,9 +667,9 @@ function parsePythonJson(s: string): unknown {
 // ---------------------------------------------------------------------------------------------
 
 /** Spec tracking-logs.md §4, on the raw event (before `event` is decoded). Never throws. */
-export function extractModuleId(ev: JsonObject): ModuleIdResult {
+export function extractModuleId(ev: JsonObject, decoded?: DecodedEvent): ModuleIdResult {
   try {
-    return guessModuleId(ev);
+    return guessModuleId(ev, decoded);
   } catch (err) {
     let message: string;
     try {
@@ -685,7 +681,7 @@ export function extractModuleId(ev: JsonObject): ModuleIdResult {
   }
 }
 
-function guessModuleId(doc: JsonObject): ModuleIdResult {
+function guessModuleId(doc: JsonObject, decodedEvent: DecodedEvent | undefined): ModuleIdResult {
   if (!isObject(doc)) throw new OriginalError('event document is not an object');
   // The original reads doc['event'], doc['event_type'], then doc.get('context', {}).get('path', '').
   if (doc['event'] === undefined) return MISSING_EVENT;
@@ -749,7 +745,7 @@ function guessModuleId(doc: JsonObject): ModuleIdResult {
 
   // A7: the decoded event replaces the raw one only if it is an object with an `id` key.
   if (typeof event === 'string' && mayDecodeToObjectWithId(event)) {
-    const decoded = parsePythonJson(event);
+    const decoded = parsePythonJson(event, decodedEvent);
     if (isObject(decoded) && decoded['id'] !== undefined) event = decoded;
   }
 

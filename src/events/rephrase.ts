@@ -52,7 +52,7 @@
  * - If anything still throws (e.g. nesting too deep for the JS stack), a minimal row is
  *   returned: string top-level fields only, and mongoid records `rephrase_error`.
  */
-import { extractModuleId, takeDecodedEvent } from './moduleId.ts';
+import { extractModuleId, type DecodedEvent } from './moduleId.ts';
 import { TRACKING_LOG_SCHEMA, type RecordSchema, type ScalarType } from './schema.ts';
 import { isObject, type Json, type JsonObject } from './types.ts';
 
@@ -209,12 +209,12 @@ function r1CourseId(ev: JsonObject, ctx: JsonObject | null): void {
   if (typeof cid === 'string' && cid !== '') ev.course_id = cid;
 }
 
-/** R2: fill module_id from §4 on the raw event; errors are swallowed. */
-function r2ModuleId(ev: JsonObject): void {
+/** R2: fill module_id from §4 on the raw event; errors are swallowed. `decoded` gets what rule A7 decoded. */
+function r2ModuleId(ev: JsonObject, decoded: DecodedEvent): void {
   if (ev.module_id !== undefined) return;
   let id: string | null = null;
   try {
-    id = extractModuleId(ev).id;
+    id = extractModuleId(ev, decoded).id;
   } catch {
     return;
   }
@@ -231,12 +231,15 @@ function r3DefaultEvent(ev: JsonObject): Json {
   return e;
 }
 
-/** R4 + R5: decode `event` and set it to the JSON text of the decoded value; returns that value. */
-function r4r5DecodeAndSerialise(ev: JsonObject, raw: Json): Json {
+/**
+ * R4 + R5: decode `event` and set it to the JSON text of the decoded value; returns that value.
+ * The text R2 decoded already (rule A7 of module_id) is not decoded twice.
+ */
+function r4r5DecodeAndSerialise(ev: JsonObject, raw: Json, byR2: DecodedEvent): Json {
   if (typeof raw === 'string') {
     if (mayBeJson(raw)) {
       try {
-        const decoded = (takeDecodedEvent(raw) ?? JSON.parse(raw)) as Json;
+        const decoded = (byR2.text === raw ? byR2.value : JSON.parse(raw)) as Json;
         ev.event = raw; // R5: the raw text already is a JSON text of the decoded value
         return decoded;
       } catch {
@@ -624,9 +627,10 @@ function rephraseRules(ev: JsonObject, opts: RephraseOptions | undefined): JsonO
   const ctx0 = ev.context;
   const ctx = isObject(ctx0) ? ctx0 : null;
   r1CourseId(ev, ctx);
-  r2ModuleId(ev);
+  const decodedByR2: DecodedEvent = {};
+  r2ModuleId(ev, decodedByR2);
   const raw = r3DefaultEvent(ev);
-  const decoded = r4r5DecodeAndSerialise(ev, raw);
+  const decoded = r4r5DecodeAndSerialise(ev, raw, decodedByR2);
   const full = r6EventStruct(ev, decoded);
   r7MongoId(ev);
   if (full !== null) {

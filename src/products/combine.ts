@@ -226,6 +226,9 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
     return used;
   };
   const refs = (cs: Array<{ schema: string }>, input: string) => cs.map((c) => `${c.schema}.${input}`);
+  /** `(SELECT <columns> FROM <course>.<input> UNION ALL …)` over the courses given. */
+  const unionOf = (cs: Array<{ schema: string }>, input: string, columns: string) =>
+    `(\n  ${cs.map((c) => `SELECT ${columns} FROM ${d.tableRef(c.schema, input)}`).join('\n  UNION ALL\n  ')}\n)`;
 
   // unions are views: nothing copied, always what the courses' tables hold now (as of this
   // report's list of courses)
@@ -249,7 +252,7 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
   if (uic.length > 0) {
     const emails = (cs: Array<{ schema: string }>) =>
       renderSqlFile(EMAIL_TABLE, d, SHARED_SCHEMA, {}, {
-        user_info_combo: `(\n  ${cs.map((c) => `SELECT username, email FROM ${d.tableRef(c.schema, 'user_info_combo')}`).join('\n  UNION ALL\n  ')}\n)`,
+        user_info_combo: unionOf(cs, 'user_info_combo', 'username, email'),
       });
     steps.push({ table: { schema: SHARED_SCHEMA, table: EMAIL_TABLE }, selectSql: emails(uic), provenance: { command, step: `sql/${EMAIL_TABLE}.sql`, inputs: refs(uic, 'user_info_combo') } });
     const byOrg = new Map<string, Array<{ course: string; schema: string }>>();
@@ -270,7 +273,7 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
 
   const trlang = await having(GLOBAL_MODAL_LANG_TABLE, 'pcday_trlang_counts');
   if (trlang.length > 0) {
-    const union = `(\n  ${trlang.map((c) => `SELECT username, resource_event_data, resource_event_type, langcount, last_time FROM ${d.tableRef(c.schema, 'pcday_trlang_counts')}`).join('\n  UNION ALL\n  ')}\n)`;
+    const union = unionOf(trlang, 'pcday_trlang_counts', 'username, resource_event_data, resource_event_type, langcount, last_time');
     const modal = renderSqlFile('course_modal_language', d, SHARED_SCHEMA, {}, { pcday_trlang_counts: union });
     steps.push({
       table: { schema: SHARED_SCHEMA, table: GLOBAL_MODAL_LANG_TABLE },
@@ -284,9 +287,7 @@ export async function buildReport(wh: Warehouse, o: ReportOptions): Promise<Repo
   const tot = await having(TIME_ON_TASK_STATS[0], 'time_on_task_totals');
   if (tot.length > 0) {
     for (const [table, prefix] of [[TIME_ON_TASK_STATS[0], 'total'], [TIME_ON_TASK_STATS[1], 'serial']] as const) {
-      const hours = `(\n  ${tot
-        .map((c) => `SELECT course_id, username, total_time_30 / 3600.0 AS total_hours, ${['video', 'problem', 'forum'].map((x) => `${prefix}_${x}_time_30 / 3600.0 AS ${x}_hours`).join(', ')} FROM ${d.tableRef(c.schema, 'time_on_task_totals')}`)
-        .join('\n  UNION ALL\n  ')}\n)`;
+      const hours = unionOf(tot, 'time_on_task_totals', `course_id, username, total_time_30 / 3600.0 AS total_hours, ${['video', 'problem', 'forum'].map((x) => `${prefix}_${x}_time_30 / 3600.0 AS ${x}_hours`).join(', ')}`);
       const stats = renderSqlFile(TIME_ON_TASK_STATS[0], d, SHARED_SCHEMA, {}, { ...tables, tot_hours: hours });
       steps.push({
         table: { schema: SHARED_SCHEMA, table },
