@@ -5,7 +5,8 @@ import { isDeepStrictEqual } from 'node:util';
  * path, checked against JSON.parse: on generated logs (malformed lines included), on the real
  * fixture lines when present, on hand-written edge cases, and on thousands of random mutations
  * of real-looking lines. The rule everywhere: a non-null answer means JSON.parse succeeds, gives
- * a plain object, and the very same field values.
+ * a plain object, and the very same field values. Every check also asks the byte-level entry
+ * point and the native scanner (native/fastscan.cc) and requires the very same answer.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanCore, scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
 import { preprocessLine } from '../src/events/line.ts';
+import { coreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
 import { generateLogs } from '../scripts/generate-logs.ts';
 import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
 
@@ -82,6 +84,14 @@ function check(line: string): Check {
     const pad = Buffer.concat([Buffer.from('xx'), Buffer.from(line), Buffer.from('\nyy')]);
     const bytes = scanCoreBytes(pad, 2, pad.length - 3);
     if (!isDeepStrictEqual(bytes, got)) return { scanned: got !== null, problem: `scanCoreBytes ${JSON.stringify(bytes)?.slice(0, 200)} vs scanCore ${JSON.stringify(got)?.slice(0, 200)}` };
+    // and so must the native scanner, the line being the second of a chunk (a chunk's lines
+    // never hold a newline)
+    if (nativeScanAvailable() && !line.includes('\n')) {
+      const chunk = Buffer.concat([Buffer.from('{"a":1}\n'), Buffer.from(line), Buffer.from('\n{"b":')]);
+      const scan = scanChunkNative(chunk)!;
+      const native = scan.lines === 3 && lineBounds(scan, 1).join() === `8,${8 + Buffer.byteLength(line)}` ? coreAt(scan, 1, chunk) : 'bad line cut';
+      if (!isDeepStrictEqual(native, got)) return { scanned: got !== null, problem: `native ${JSON.stringify(native)?.slice(0, 200)} vs scanCore ${JSON.stringify(got)?.slice(0, 200)}` };
+    }
   }
   const ref = reference(line);
   if (got === null) return { scanned: false, problem: null };

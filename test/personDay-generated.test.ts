@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLogs, type Truth } from '../scripts/generate-logs.ts';
 import { decodeFacts } from '../src/aggregate/factsFile.ts';
 import { loadFacts } from '../src/aggregate/loadFacts.ts';
+import { setNativeScanEnabled } from '../src/events/nativeScan.ts';
 import { aggregateChunk, splitChunk } from '../src/logs/chunkTasks.ts';
 import { splitLogs } from '../src/logs/split.ts';
 import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
@@ -84,7 +85,14 @@ function expectSameAsFullPath(chunk: Buffer): { lines: number; slow: number } {
   return { lines: fast.lines, slow: fast.slowLines };
 }
 
-describe('the aggregate-only fast path gives the facts of the full parse + rewrite', () => {
+// with the native scanner (native/fastscan.cc, when built) and with the JavaScript one
+describe.each([
+  ['native', true],
+  ['JavaScript', false],
+] as const)('the aggregate-only fast path (%s scanner) gives the facts of the full parse + rewrite', (_name, native) => {
+  beforeAll(() => setNativeScanEnabled(native));
+  afterAll(() => setNativeScanEnabled(true));
+
   it('on every generated line (malformed lines included)', () => {
     let lines = 0;
     let slow = 0;

@@ -6,6 +6,7 @@ import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
 import { scanCore, scanCoreBytes, type CoreFields } from '../events/fastCore.ts';
+import { coreAt, lineBounds, scanChunkNative } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
@@ -169,12 +170,14 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   const facts = new FactsByCourse();
   const rejects: ChunkReject[] = [];
   let slowLines = 0;
-  const lines = forEachLine(buf, (start, end, index) => {
+  // the native scanner reads every line of the chunk in one call, when it is built
+  const scan = scanChunkNative(buf);
+  const eachLine = (start: number, end: number, index: number): void => {
     if (rejectUnreadable(buf, start, end, index, checkUtf8PerLine, rejects)) return;
     let raw: string | null = null;
     try {
       // the scanner on the line's bytes: most lines are never decoded to a string at all
-      const fast = fastFields(scanCoreBytes(buf, start, end), facts);
+      const fast = fastFields(scan !== null ? coreAt(scan, index, buf) : scanCoreBytes(buf, start, end), facts);
       if (fast === FAST_DONE) return;
       raw = buf.toString('utf8', start, end);
       // the scanner could not read the bytes as they are (a syslog prefix, odd whitespace, …)
@@ -190,7 +193,14 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
     } catch (e) {
       rejects.push({ line: index, reason: `internal error: ${(e as Error).message}`, raw: raw ?? buf.toString('utf8', start, end) });
     }
-  });
+  };
+  let lines: number;
+  if (scan !== null) {
+    for (let i = 0; i < scan.lines; i++) eachLine(...lineBounds(scan, i), i);
+    lines = scan.lines;
+  } else {
+    lines = forEachLine(buf, eachLine);
+  }
   const courses: string[] = [];
   const counts: number[] = [];
   for (const [course, b] of facts.byCourse) {

