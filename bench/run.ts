@@ -50,7 +50,14 @@ interface ScenarioResult {
 }
 
 function scenario(...args: string[]): ScenarioResult {
-  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'scenario.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  return scenarioWith({}, ...args);
+}
+
+/** A scenario with extra environment variables (EDX2BQ_NATIVE=0: the JavaScript scanner). */
+function scenarioWith(env: Record<string, string>, ...args: string[]): ScenarioResult {
+  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'scenario.ts'), ...args], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26, env: { ...process.env, ...env },
+  });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -80,6 +87,8 @@ process.stderr.write('split, 1 worker …\n');
 const split1 = scenario('split', inputDir, '1', String(CHUNK_MB), outDir);
 process.stderr.write('person-day --no-split (aggregates only) …\n');
 const aggOnly = scenario('persondayNoSplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
+process.stderr.write('person-day --no-split with the JavaScript scanner (EDX2BQ_NATIVE=0) …\n');
+const aggOnlyJs = scenarioWith({ EDX2BQ_NATIVE: '0' }, 'persondayNoSplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
 process.stderr.write('person-day (split + aggregates in one pass) …\n');
 const splitAgg = scenario('persondaySplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
 process.stderr.write('parsers (1 thread) …\n');
@@ -97,6 +106,8 @@ row('split, 1 worker', `${f(split1Rate)} ev/s`, `${(splitRate / split1Rate).toFi
 
 const aggRate = aggOnly.events / aggOnly.seconds;
 row('person-day --no-split: the pass (aggregates only)', `${f(aggRate)} ev/s; main-thread facts writing ${f(aggOnly.factsSeconds ?? 0, 2)} s`, `${(aggRate / floorRate).toFixed(2)}× floor`, '≥ 1.00×', `${f(aggOnly.maxRssMB)} MB`);
+const aggJsRate = aggOnlyJs.events / aggOnlyJs.seconds;
+row('  the same, JavaScript scanner (EDX2BQ_NATIVE=0)', `${f(aggJsRate)} ev/s; native scanner ${(aggRate / aggJsRate).toFixed(2)}× as fast`, `${(aggJsRate / floorRate).toFixed(2)}× floor`, '', `${f(aggOnlyJs.maxRssMB)} MB`);
 row('person-day: split + aggregates in one pass', `${f(splitAgg.events / splitAgg.seconds)} ev/s (${splitAgg.seconds.toFixed(1)} s vs split ${split.seconds.toFixed(1)} s)`, `${(splitAgg.seconds / split.seconds).toFixed(2)}× split's time`, '≤ 1.15×', `${f(splitAgg.maxRssMB)} MB`);
 const loadShare = aggOnly.loadSeconds! / (aggOnly.seconds + aggOnly.loadSeconds!);
 row(
@@ -193,4 +204,4 @@ console.log(`parser comparison on ${f(parsers.mb, 1)} MB / ${f(parsers.lines)} l
 console.log(line(rows[0]!));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows.slice(1)) console.log(line(r));
-fs.writeFileSync(path.join(DATA, 'bench-results.json'), JSON.stringify({ when: new Date().toISOString(), floor, split, split1, aggOnly, splitAgg, parsers }, null, 2));
+fs.writeFileSync(path.join(DATA, 'bench-results.json'), JSON.stringify({ when: new Date().toISOString(), floor, split, split1, aggOnly, aggOnlyJs, splitAgg, parsers }, null, 2));

@@ -24,6 +24,8 @@ import { Semaphore } from '../src/logs/semaphore.ts';
 import { splitLogs } from '../src/logs/split.ts';
 import { forEachLine } from '../src/logs/lines.ts';
 import { scanFields } from './fieldScanner.ts';
+import { scanCoreBytes } from '../src/events/fastCore.ts';
+import { coreAt, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
 
 function maxRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -287,6 +289,38 @@ async function parsers(file: string, mb: number) {
       return null;
     }
   })];
+  // the --no-split fast path's validating scanners, on the bytes (as the pass runs them): the
+  // JavaScript one per line, the native one per 1 MB chunk; both make the fields' strings
+  const chunks: Buffer[] = [];
+  for (let s = 0; s < buf.length; ) {
+    let e = Math.min(buf.length, s + (1 << 20));
+    if (e < buf.length) e = buf.indexOf(10, e) + 1 || buf.length;
+    chunks.push(buf.subarray(s, e));
+    s = e;
+  }
+  const timeChunks = (name: string, fn: (c: Buffer) => number) => {
+    fn(chunks[0]!); // warm up
+    const t = performance.now();
+    let n = 0;
+    for (const c of chunks) n += fn(c);
+    const s = (performance.now() - t) / 1000;
+    return { name, seconds: s, eventsPerSecond: Math.round(lines.length / s), mbPerSecond: Math.round(mbTotal / s), ok: n };
+  };
+  results.push(timeChunks('validating scanner, JavaScript (fastCore.ts, per line)', (c) => {
+    let n = 0;
+    forEachLine(c, (s, e) => {
+      if (scanCoreBytes(c, s, e) !== null) n++;
+    });
+    return n;
+  }));
+  if (nativeScanAvailable()) {
+    results.push(timeChunks('validating scanner, native (fastscan.cc, per 1 MB chunk)', (c) => {
+      const scan = scanChunkNative(c)!;
+      let n = 0;
+      for (let i = 0; i < scan.lines; i++) if (coreAt(scan, i, c) !== null) n++;
+      return n;
+    }));
+  }
   // the scanner must agree with JSON.parse on the fields it extracts
   let mismatches = 0;
   for (const l of lines) {
