@@ -137,6 +137,53 @@ describe('videoRecord (§7.2, REC video_id and position)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+describe('forumRow on random URL-shaped event types: the same as the §8.1 regexes run one by one', () => {
+  // the reference: the §8.1 table exactly as written, every regex tried in order, no shortcuts
+  const C = String.raw`/courses/.*/`;
+  const ACTIONS: Array<[string, string]> = [
+    ['discussion/threads/[^/]+/reply', 'reply'], ['discussion/threads/[^/]+/upvote', 'upvote'], ['discussion/threads/[^/]+/unvote', 'unvote'],
+    ['discussion/threads/[^/]+/update', 'update'], ['discussion/threads/[^/]+/delete', 'delete'], ['discussion/threads/[^/]+/close', 'close'],
+    ['discussion/threads/[^/]+/follow', 'follow_thread'], ['discussion/threads/[^/]+/unfollow', 'unfollow_thread'], ['discussion/threads/[^/]+/pin', 'pin'],
+    ['discussion/threads/[^/]+/unpin', 'unpin'], ['discussion/threads/[^/]+/downvote', 'downvote'], ['discussion/comments/[^/]+/reply', 'comment_reply'],
+    ['discussion/comments/[^/]+/upvote', 'comment_upvote'], ['discussion/comments/[^/]+/update', 'comment_update'],
+    ['discussion/comments/[^/]+/unvote', 'comment_unvote'], ['discussion/comments/[^/]+/delete', 'comment_delete'],
+    ['discussion/forum/users/[^/]+/followed', 'follow_user'], ['discussion/forum/users/[^/]+$', 'target_user'],
+    ['discussion/forum/[^/]+/threads/[^/]+', 'read'], ['discussion/forum/[^/]+/inline', 'read_inline'], ['discussion/forum/search', 'search'],
+    ['discussion/forum$', 'enter_forum'], ['discussion/forum/$', 'enter_forum'],
+  ];
+  const NAMES: Record<string, string> = { 'edx.forum.thread.created': 'created_thread', 'edx.forum.response.created': 'created_response', 'edx.forum.comment.created': 'created_comment', 'edx.forum.searched': 'searched' };
+  const m1 = (re: string, t: string) => new RegExp(C + re).exec(t)?.[1] ?? null;
+  function reference(t: string, moduleId: string | null) {
+    let action: string | null = null;
+    for (const [re, a] of ACTIONS) if (new RegExp(C + re).test(t)) { action = a; break; }
+    action ??= m1('instructor/api/(.*)', t) ?? NAMES[t] ?? t;
+    let thread: string | null;
+    if (moduleId !== null) thread = /[^/]+\/[^/]+\/forum\/([^/]+)/.exec(moduleId)?.[1] ?? null;
+    else thread = m1('discussion/forum/[^/]+/threads/([^/]+)', t) ?? (new RegExp(C + 'discussion/threads/[^/]+/').test(t) ? m1('discussion/threads/([^/]+)', t) : m1('discussion/comments/([^/]+)/', t));
+    return { forum_action: action, thread_id: thread, subject: m1('forum/([^/]+)/', t), target_user_id: m1('forum/users/([^/]+)', t) };
+  }
+
+  it('10,000 event types built from forum URL pieces', () => {
+    const pieces = ['/courses/', 'MITx/6.00x/2015', 'course-v1:MITx+6.00x+2015', '/discussion/', 'discussion/', 'forum', 'forum/', 'threads/', 'comments/', 'users/',
+      '/', 'T1', 'u9', 'reply', 'follow', 'unfollow', 'inline', 'search', 'instructor/api/', 'list_forum_members', 'General', '/threads', 'edx.forum.searched', 'x'];
+    let rnd = 12345;
+    const next = () => (rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let checked = 0;
+    for (let i = 0; i < 10_000; i++) {
+      let t = '';
+      const n = 1 + Math.floor(next() * 9);
+      for (let k = 0; k < n; k++) t += pieces[Math.floor(next() * pieces.length)];
+      const r = { event_type: t, username: 'u', event: '{}', event_struct: { GET: null, query: null }, module_id: next() < 0.2 ? 'MITx/6.00x/forum/TM' : null };
+      const got = forumRow(r as unknown as JsonObject, SLASH);
+      if (got === null) continue; // not a forum type (the selection has its own tests)
+      checked++;
+      const { search_query: _q, event_GET: _g, ...rest } = got;
+      expect(rest, t).toEqual(reference(t, r.module_id));
+    }
+    expect(checked).toBeGreaterThan(2000);
+  });
+});
+
 describe('forumRow (§8.1)', () => {
   const f = (eventType: string, event: unknown = GETPOST, extra: Obj = {}, course?: string) => forumRow(server(eventType, event, extra, course), SLASH);
   const none = { thread_id: null, subject: null, target_user_id: null, search_query: null };

