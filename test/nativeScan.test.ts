@@ -7,8 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { scanCoreBytes } from '../src/events/fastCore.ts';
-import { coreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
+import { scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
+import { coreAt, lazyCoreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
 import { forEachLine } from '../src/logs/lines.ts';
 
 // EDX2BQ_NATIVE=0 is the one way to run the suite without the addon (its JavaScript twin is then
@@ -55,7 +55,12 @@ describe.skipIf(off)('the native scanner', () => {
     const scan = scanChunkNative(buf)!;
     expect(scan.lines).toBe(lines.length);
     jsCut(buf).forEach(([s, e], i) => {
-      expect(coreAt(scan, i, buf), lines[i]).toEqual(scanCoreBytes(buf, s, e));
+      const eager = coreAt(scan, i, buf);
+      expect(eager, lines[i]).toEqual(scanCoreBytes(buf, s, e));
+      // the pass's lazy form reads the same values, field by field
+      const lazy = lazyCoreAt(scan, i, buf);
+      if (eager === null) expect(lazy).toBeNull();
+      else for (const k of Object.keys(eager) as Array<keyof CoreFields>) expect(lazy?.[k], `${k} of ${lines[i]}`).toEqual(eager[k]);
     });
     // spot checks against plain reading
     expect(coreAt(scan, 0, buf)).toMatchObject({ username: 'a', context_course_id: 'MITx/1/2', context_user_id: 7 });

@@ -152,6 +152,54 @@ export function coreAt(scan: ChunkScan, index: number, buf: Buffer): CoreFields 
     course_id: stringField(rec, r + F_COURSE_ID, buf),
     context_course_id: stringField(rec, r + F_CTX_COURSE, buf),
     context_user_id: userField(rec, r + F_CTX_USER, buf),
-    event_text: rec[r + F_EVENT] === V_TEXT ? utf8(buf, rec[r + F_EVENT + 1]!, rec[r + F_EVENT + 2]!) : undefined,
+    event_text: eventText(rec, r, buf),
   };
+}
+
+function eventText(rec: Int32Array, r: number, buf: Buffer): string | undefined {
+  return rec[r + F_EVENT] === V_TEXT ? utf8(buf, rec[r + F_EVENT + 1]!, rec[r + F_EVENT + 2]!) : undefined;
+}
+
+/**
+ * The same fields, with `page` and `event_text` — long, and read only for some events (a course
+ * guessed from the page; video payloads) — made into strings only when read. Must be used before
+ * the next `scanChunkNative` call, which reuses the records.
+ */
+class LazyCore implements CoreFields {
+  readonly time: string | null | undefined;
+  readonly username: string | null | undefined;
+  readonly event_type: string | null | undefined;
+  readonly event_source: string | null | undefined;
+  readonly ip: string | null | undefined;
+  readonly course_id: string | null | undefined;
+  readonly context_course_id: string | null | undefined;
+  readonly context_user_id: number | string | null | undefined;
+  private readonly rec: Int32Array;
+  private readonly r: number;
+  private readonly buf: Buffer;
+  constructor(rec: Int32Array, r: number, buf: Buffer) {
+    this.rec = rec;
+    this.r = r;
+    this.buf = buf;
+    this.time = stringField(rec, r + F_TIME, buf);
+    this.username = stringField(rec, r + F_USERNAME, buf);
+    this.event_type = stringField(rec, r + F_EVENT_TYPE, buf);
+    this.event_source = stringField(rec, r + F_EVENT_SOURCE, buf);
+    this.ip = stringField(rec, r + F_IP, buf);
+    this.course_id = stringField(rec, r + F_COURSE_ID, buf);
+    this.context_course_id = stringField(rec, r + F_CTX_COURSE, buf);
+    this.context_user_id = userField(rec, r + F_CTX_USER, buf);
+  }
+  get page(): string | null | undefined {
+    return stringField(this.rec, this.r + F_PAGE, this.buf);
+  }
+  get event_text(): string | undefined {
+    return eventText(this.rec, this.r, this.buf);
+  }
+}
+
+/** `coreAt`, with the long fields decoded only when read (see LazyCore). */
+export function lazyCoreAt(scan: ChunkScan, index: number, buf: Buffer): CoreFields | null {
+  const r = index * STRIDE;
+  return scan.records[r + 2] === 1 ? new LazyCore(scan.records, r, buf) : null;
 }

@@ -6,7 +6,7 @@ import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
 import { scanCore, scanCoreBytes, type CoreFields } from '../events/fastCore.ts';
-import { coreAt, lineBounds, scanChunkNative } from '../events/nativeScan.ts';
+import { lazyCoreAt, lineBounds, scanChunkNative } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
@@ -177,7 +177,7 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
     let raw: string | null = null;
     try {
       // the scanner on the line's bytes: most lines are never decoded to a string at all
-      const fast = fastFields(scan !== null ? coreAt(scan, index, buf) : scanCoreBytes(buf, start, end), facts);
+      const fast = fastFields(scan !== null ? lazyCoreAt(scan, index, buf) : scanCoreBytes(buf, start, end), facts);
       if (fast === FAST_DONE) return;
       raw = buf.toString('utf8', start, end);
       // the scanner could not read the bytes as they are (a syslog prefix, odd whitespace, …)
