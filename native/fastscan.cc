@@ -35,8 +35,11 @@ constexpr size_t kPad = 32;            // bytes after the line's NUL, so 16-byte
 enum Field { F_TIME, F_USERNAME, F_EVENT_TYPE, F_EVENT_SOURCE, F_PAGE, F_IP, F_COURSE_ID, F_CTX_COURSE, F_CTX_USER, F_EVENT, N_FIELDS };
 // Value kinds (must match src/events/nativeScan.ts).
 enum Kind { V_ABSENT = 0, V_NULL = 1, V_ASCII = 2, V_UTF8 = 3, V_ESCAPED = 4, V_NUMBER = 5, V_TEXT = 6 };
-// Result record of one line: start, end, scanned (0/1), then kind, start, end of each field.
-constexpr int kStride = 3 + 3 * N_FIELDS;
+// Result record of one line: start, end, scanned (0/1), then kind, start, end of each field,
+// then whether the time was parsed (0/1) and, 8-byte aligned, its microseconds as a double.
+constexpr int kTimeState = 3 + 3 * N_FIELDS;  // 33
+constexpr int kTimeValue = kTimeState + 1;     // 34: 136 bytes into the record
+constexpr int kStride = kTimeValue + 2;        // 36 int32: records stay 8-byte aligned
 
 struct Span {
   int32_t kind, start, end;
@@ -186,6 +189,98 @@ size_t skipValue(const uint8_t* b, size_t i, int depth) {
   if (c == 't') return b[i + 1] == 'r' && b[i + 2] == 'u' && b[i + 3] == 'e' ? i + 4 : SIZE_MAX;
   if (c == 'f') return b[i + 1] == 'a' && b[i + 2] == 'l' && b[i + 3] == 's' && b[i + 4] == 'e' ? i + 5 : SIZE_MAX;
   return SIZE_MAX;
+}
+
+// ---------------------------------------------------------------- time
+
+// A port of src/events/time.ts parseTimeMicros, for a time string of plain ASCII bytes (no
+// escapes): the same accepted forms and the same double arithmetic, so the same number (NaN for
+// a time it refuses). Reads only s[0, n).
+int digitsAt(const uint8_t* s, size_t i, int n) {
+  int v = 0;
+  for (int k = 0; k < n; k++) {
+    const int c = s[i + k] - '0';
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
+  const int64_t yy = m <= 2 ? y - 1 : y;
+  const int64_t era = floorDiv(yy, 400);
+  const int64_t yoe = yy - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool isValidDate(int y, int m, int d) {
+  static const int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= (m == 2 && leap ? 29 : kDays[m - 1]);
+}
+
+double parseTimeMicros(const uint8_t* s, size_t n) {
+  const double nan = __builtin_nan("");
+  if (n < 19) return nan;
+  const int y = digitsAt(s, 0, 4);
+  if (y < 0 || s[4] != '-') return nan;
+  const int mo = digitsAt(s, 5, 2);
+  if (mo < 0 || s[7] != '-') return nan;
+  const int d = digitsAt(s, 8, 2);
+  if (d < 0 || (s[10] != 'T' && s[10] != ' ')) return nan;
+  const int h = digitsAt(s, 11, 2);
+  if (h < 0 || s[13] != ':') return nan;
+  const int mi = digitsAt(s, 14, 2);
+  if (mi < 0 || s[16] != ':') return nan;
+  const int se = digitsAt(s, 17, 2);
+  if (se < 0 || h > 23 || mi > 59 || se > 59 || !isValidDate(y, mo, d)) return nan;
+  size_t i = 19;
+  int64_t frac = 0;
+  if (i < n && s[i] == '.') {
+    i++;
+    int k = 0;
+    while (i < n) {
+      const int c = s[i] - '0';
+      if (c < 0 || c > 9) break;
+      if (k < 6) frac = frac * 10 + c;
+      k++;
+      i++;
+    }
+    if (k > 9) return nan;
+    for (int p = k < 6 ? k : 6; p < 6; p++) frac *= 10;
+  }
+  int offsetMin = 0;
+  if (i < n) {
+    const uint8_t c = s[i];
+    if (c == 'Z' && i + 1 == n) {
+      i++;
+    } else if (c == '+' || c == '-') {
+      int oh, om;
+      if (i + 6 == n && s[i + 3] == ':') {
+        oh = digitsAt(s, i + 1, 2);
+        om = digitsAt(s, i + 4, 2);
+      } else if (i + 5 == n) {
+        oh = digitsAt(s, i + 1, 2);
+        om = digitsAt(s, i + 3, 2);
+      } else {
+        return nan;
+      }
+      if (oh < 0 || om < 0 || oh > 23 || om > 59) return nan;
+      offsetMin = (c == '-' ? -1 : 1) * (oh * 60 + om);
+      i = n;
+    } else {
+      return nan;
+    }
+  }
+  if (i != n) return nan;
+  const int64_t secs = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - static_cast<int64_t>(offsetMin) * 60;
+  // the same two IEEE operations as JavaScript's secs * 1_000_000 + frac (exact integers before)
+  return static_cast<double>(secs) * 1000000.0 + static_cast<double>(frac);
 }
 
 // ---------------------------------------------------------------- key names
@@ -440,12 +535,19 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       ok = scanLine(scratch.data(), nb, f);
     }
     rec[2] = ok ? 1 : 0;
+    rec[kTimeState] = 0;
     if (ok) {
       for (int k = 0; k < N_FIELDS; k++) {
         int32_t* r = rec + 3 + 3 * k;
         r[0] = f[k].kind;
         r[1] = f[k].start + static_cast<int32_t>(s);
         r[2] = f[k].end + static_cast<int32_t>(s);
+      }
+      const Span& t = f[F_TIME];
+      if (t.kind == V_ASCII) {
+        const double us = parseTimeMicros(scratch.data() + t.start, t.end - t.start);
+        memcpy(rec + kTimeValue, &us, sizeof us);
+        rec[kTimeState] = 1;
       }
     }
     s = e + 1;

@@ -44,7 +44,8 @@ if (include === undefined) fail("Node's headers (node_api.h) not found");
 const cxx = process.env.CXX || 'g++';
 mkdirSync(outDir, { recursive: true });
 const tmp = `${target}.${process.pid}.tmp`;
-const args = ['-O2', '-std=c++17', '-fPIC', '-shared', '-fvisibility=hidden', '-fno-exceptions', `-I${include}`, source, '-o', tmp];
+// -ffp-contract=off: no fused multiply-add, so doubles are computed as JavaScript computes them
+const args = ['-O2', '-std=c++17', '-ffp-contract=off', '-fPIC', '-shared', '-fvisibility=hidden', '-fno-exceptions', `-I${include}`, source, '-o', tmp];
 if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
 try {
   execFileSync(cxx, args, { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -16,14 +16,15 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanCore, scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
 import { preprocessLine } from '../src/events/line.ts';
-import { coreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
+import { coreAt, lazyCoreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
+import { parseTimeMicros } from '../src/events/time.ts';
 import { generateLogs } from '../scripts/generate-logs.ts';
 import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
 
 // ---------------------------------------------------------------------------------------------
 // the reference: JSON.parse, read the way the slow path reads it
 
-type Ref = { kind: 'throws' } | { kind: 'notObject' } | { kind: 'object'; fields: Record<keyof CoreFields, unknown> };
+type Ref = { kind: 'throws' } | { kind: 'notObject' } | { kind: 'object'; fields: Record<Exclude<keyof CoreFields, 'timeUs'>, unknown> };
 
 const FIELDS = ['time', 'username', 'event_type', 'event_source', 'page', 'ip', 'course_id', 'context_course_id', 'context_user_id'] as const;
 
@@ -58,7 +59,7 @@ function reference(line: string): Ref {
 }
 
 /** Would the scanner be expected to vouch for these fields (all of a type it returns)? */
-function scannable(f: Record<keyof CoreFields, unknown>): boolean {
+function scannable(f: Record<Exclude<keyof CoreFields, 'timeUs'>, unknown>): boolean {
   for (const k of FIELDS) {
     const v = f[k];
     if (v === undefined || v === null || typeof v === 'string') continue;
@@ -91,6 +92,11 @@ function check(line: string): Check {
       const scan = scanChunkNative(chunk)!;
       const native = scan.lines === 3 && lineBounds(scan, 1).join() === `8,${8 + Buffer.byteLength(line)}` ? coreAt(scan, 1, chunk) : 'bad line cut';
       if (!isDeepStrictEqual(native, got)) return { scanned: got !== null, problem: `native ${JSON.stringify(native)?.slice(0, 200)} vs scanCore ${JSON.stringify(got)?.slice(0, 200)}` };
+      // the time the native code parses is parseTimeMicros' number
+      const timeUs = lazyCoreAt(scan, 1, chunk)?.timeUs;
+      if (timeUs !== undefined && !(typeof got?.time === 'string' && Object.is(timeUs, parseTimeMicros(got.time)))) {
+        return { scanned: true, problem: `native time ${timeUs} for ${JSON.stringify(got?.time)}` };
+      }
     }
   }
   const ref = reference(line);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
 import { coreAt, lazyCoreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
 import { forEachLine } from '../src/logs/lines.ts';
+import { parseTimeMicros } from '../src/events/time.ts';
 
 // EDX2BQ_NATIVE=0 is the one way to run the suite without the addon (its JavaScript twin is then
 // what every other test exercises)
@@ -67,6 +68,45 @@ describe.skipIf(off)('the native scanner', () => {
     expect(coreAt(scan, 3, buf)).toMatchObject({ event_type: 'xé', ip: null });
     expect(coreAt(scan, 5, buf)?.context_user_id).toBe(-1500);
     expect(coreAt(scan, 6, buf)).toBeNull();
+  });
+
+  it('parses times as parseTimeMicros does (hand-checked in time.test.ts), and leaves escaped ones to it', () => {
+    const times = [
+      '2015-02-10T05:17:08.011728+00:00', '2015-02-10T05:17:08+00:00', '2015-02-10T05:17:08', '2015-02-10 05:17:08', '2015-02-10T05:17:08Z',
+      '2015-02-10T05:17:08.5Z', '2015-02-10T05:17:08.', '2015-02-10T05:17:08.123456789+00:00', '2015-02-10T05:17:08.1234567890Z',
+      '2015-02-10T05:17:08.011728+0000', '2015-02-10T06:17:08+01:00', '2015-02-10T00:17:08-05:00', '2015-02-10T00:47:08-0430',
+      '2016-02-29T00:00:00Z', '2015-02-29T00:00:00Z', '2000-02-29T23:59:59Z', '1900-02-29T00:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999999Z',
+      '1969-12-31T23:59:59.5Z', '2015-13-10T05:17:08', '2015-02-10T24:00:00', '2015-02-10T05:60:08', '2015-02-10T05:17:60', '2015-02-10T05:17:08+', '2015-02-10T05:17:08+01',
+      '2015-02-10T05:17:08+01:0', '2015-02-10T05:17:08+24:00', '2015-02-10T05:17:08+01:60', '2015-02-10T05:17:08z', '2015-02-10T05:17:08Z ', '2015-02-10', '', 'x',
+      '2015-02-10t05:17:08', '2015/02/10T05:17:08', '-015-02-10T05:17:08', '2015-02-10T05:17:08.12a', '2015-02-10T05:17:08 +00:00',
+    ];
+    // and random ones: digits and separators in the places that matter
+    let rnd = 99;
+    const next = (n: number) => ((rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0) % n);
+    const alphabet = '0123456789-:T .Z+z';
+    for (let i = 0; i < 3000; i++) {
+      const base = times[next(13)]!.split('');
+      for (let k = next(3); k > 0; k--) base[next(base.length)] = alphabet[next(alphabet.length)]!;
+      times.push(base.join('').slice(0, 19 + next(20)));
+    }
+    const buf = Buffer.from(times.map((t) => JSON.stringify({ time: t })).join('\n'));
+    const scan = scanChunkNative(buf)!;
+    let valid = 0;
+    times.forEach((t, i) => {
+      const got = lazyCoreAt(scan, i, buf)!;
+      expect(got.time).toBe(t);
+      expect(Object.is(got.timeUs, parseTimeMicros(t)), `${t}: ${got.timeUs} vs ${parseTimeMicros(t)}`).toBe(true);
+      if (!Number.isNaN(got.timeUs)) valid++;
+    });
+    expect(valid).toBeGreaterThan(100);
+    // spot check against the hand-computed value of time.test.ts
+    expect(lazyCoreAt(scan, 0, buf)!.timeUs).toBe((16476 * 86400 + 5 * 3600 + 17 * 60 + 8) * 1_000_000 + 11728);
+    // escaped or non-ASCII text: JavaScript parses it
+    const other = Buffer.from('{"time": "2015-02-10T05:17:08\\u005a"}\n{"time": "2015-02-10T05:17:08é"}');
+    const s2 = scanChunkNative(other)!;
+    expect(lazyCoreAt(s2, 0, other)!.timeUs).toBeUndefined();
+    expect(lazyCoreAt(s2, 0, other)!.time).toBe('2015-02-10T05:17:08Z');
+    expect(lazyCoreAt(s2, 1, other)!.timeUs).toBeUndefined();
   });
 
   it('grows its result records for a chunk of many lines', () => {

@@ -40,6 +40,11 @@ export interface CoreFields {
   context_user_id: number | string | null | undefined;
   /** The JSON text of the top-level `event` value (any type), undefined when absent. */
   event_text: string | undefined;
+  /**
+   * `parseTimeMicros(time)` (NaN when it refuses the text), when the scanner already computed
+   * it (the native scanner does for plain ASCII times); undefined otherwise.
+   */
+  timeUs?: number | undefined;
 }
 
 /** Nesting deeper than this is valid JSON but not vouched for (null → slow path). */

@@ -31,7 +31,11 @@ const F_COURSE_ID = 21;
 const F_CTX_COURSE = 24;
 const F_CTX_USER = 27;
 const F_EVENT = 30;
-const STRIDE = 33;
+/** 1 when the native code parsed the time (an ASCII string without escapes), then its value. */
+const TIME_STATE = 33;
+/** Int32 index of the time's microseconds, a float64 (records are 8-byte aligned). */
+const TIME_VALUE = 34;
+const STRIDE = 36;
 
 /**
  * Buffer's own slicers (long-standing methods @types/node leaves out) skip `toString`'s encoding
@@ -76,10 +80,13 @@ export function setNativeScanEnabled(on: boolean): void {
 /** The scan of one chunk: a record of STRIDE int32 per line. */
 export interface ChunkScan {
   records: Int32Array;
+  /** The same memory as float64 values. */
+  values: Float64Array;
   lines: number;
 }
 
 let records = new Int32Array(2048 * STRIDE);
+let values = new Float64Array(records.buffer);
 
 /**
  * Scans every line of `chunk` (lines cut as `forEachLine` cuts them); null when the addon is not
@@ -91,9 +98,10 @@ export function scanChunkNative(chunk: Uint8Array): ChunkScan | null {
   let n = a.scanChunk(chunk, records);
   if (n < 0) {
     records = new Int32Array(Math.max(-n, 2 * (records.length / STRIDE)) * STRIDE);
+    values = new Float64Array(records.buffer);
     n = a.scanChunk(chunk, records);
   }
-  return { records, lines: n };
+  return { records, values, lines: n };
 }
 
 /** Line `index`'s start and end in the chunk. */
@@ -162,11 +170,12 @@ function eventText(rec: Int32Array, r: number, buf: Buffer): string | undefined 
 
 /**
  * The same fields, with `page` and `event_text` — long, and read only for some events (a course
- * guessed from the page; video payloads) — made into strings only when read. Must be used before
+ * guessed from the page; video payloads) — and `time` made into strings only when read, and
+ * `timeUs` set to parseTimeMicros(time) when the native code parsed it. Must be used before
  * the next `scanChunkNative` call, which reuses the records.
  */
 class LazyCore implements CoreFields {
-  readonly time: string | null | undefined;
+  readonly timeUs: number | undefined;
   readonly username: string | null | undefined;
   readonly event_type: string | null | undefined;
   readonly event_source: string | null | undefined;
@@ -177,11 +186,12 @@ class LazyCore implements CoreFields {
   private readonly rec: Int32Array;
   private readonly r: number;
   private readonly buf: Buffer;
-  constructor(rec: Int32Array, r: number, buf: Buffer) {
+  constructor(scan: ChunkScan, r: number, buf: Buffer) {
+    const rec = scan.records;
     this.rec = rec;
     this.r = r;
     this.buf = buf;
-    this.time = stringField(rec, r + F_TIME, buf);
+    this.timeUs = rec[r + TIME_STATE] === 1 ? scan.values[(r + TIME_VALUE) / 2] : undefined;
     this.username = stringField(rec, r + F_USERNAME, buf);
     this.event_type = stringField(rec, r + F_EVENT_TYPE, buf);
     this.event_source = stringField(rec, r + F_EVENT_SOURCE, buf);
@@ -189,6 +199,9 @@ class LazyCore implements CoreFields {
     this.course_id = stringField(rec, r + F_COURSE_ID, buf);
     this.context_course_id = stringField(rec, r + F_CTX_COURSE, buf);
     this.context_user_id = userField(rec, r + F_CTX_USER, buf);
+  }
+  get time(): string | null | undefined {
+    return stringField(this.rec, this.r + F_TIME, this.buf);
   }
   get page(): string | null | undefined {
     return stringField(this.rec, this.r + F_PAGE, this.buf);
@@ -201,5 +214,5 @@ class LazyCore implements CoreFields {
 /** `coreAt`, with the long fields decoded only when read (see LazyCore). */
 export function lazyCoreAt(scan: ChunkScan, index: number, buf: Buffer): CoreFields | null {
   const r = index * STRIDE;
-  return scan.records[r + 2] === 1 ? new LazyCore(scan.records, r, buf) : null;
+  return scan.records[r + 2] === 1 ? new LazyCore(scan, r, buf) : null;
 }

@@ -231,8 +231,8 @@ const FAST_UNSCANNED = 2;
 /** The facts of a scanned line, when its core fields are enough. */
 function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
   if (f === null) return FAST_UNSCANNED;
-  if (typeof f.time !== 'string') return FAST_FULL;
-  const timeUs = parseTimeMicros(f.time);
+  // a time that is not a string, or that does not parse, takes the full path (which rejects it)
+  const timeUs = f.timeUs ?? (typeof f.time === 'string' ? parseTimeMicros(f.time) : NaN);
   if (Number.isNaN(timeUs)) return FAST_FULL;
   const kind = eventKind(f.event_type, f.event_source);
   if (kind !== 0 && kind !== EVENT_KIND.video) return FAST_FULL;
