@@ -17,6 +17,7 @@
 
 #include <node_api.h>
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -39,7 +40,14 @@ enum Kind { V_ABSENT = 0, V_NULL = 1, V_ASCII = 2, V_UTF8 = 3, V_ESCAPED = 4, V_
 // then whether the time was parsed (0/1) and, 8-byte aligned, its microseconds as a double.
 constexpr int kTimeState = 3 + 3 * N_FIELDS;  // 33
 constexpr int kTimeValue = kTimeState + 1;     // 34: 136 bytes into the record
-constexpr int kStride = kTimeValue + 2;        // 36 int32: records stay 8-byte aligned
+// Video events: whether the payload's four fields were read (0/1), their kinds, their spans
+// (strings, in the side buffer), their values (numbers, as doubles).
+enum VideoKey { VK_ID, VK_CURRENT_TIME, VK_NEW_TIME, VK_SPEED, N_VIDEO_KEYS };
+constexpr int kVideoState = kTimeValue + 2;                // 36
+constexpr int kVideoKinds = kVideoState + 1;               // 37..40
+constexpr int kVideoSpans = kVideoKinds + N_VIDEO_KEYS + 1;  // 42..49 (41 pads)
+constexpr int kVideoValues = kVideoSpans + 2 * N_VIDEO_KEYS;  // 50..57, 8-byte aligned
+constexpr int kStride = kVideoValues + 2 * N_VIDEO_KEYS;   // 58 int32: records stay 8-byte aligned
 
 struct Span {
   int32_t kind, start, end;
@@ -481,25 +489,228 @@ bool scanLine(const uint8_t* b, size_t nb, Span* f) {
   return ws(b, i + 1) == nb;
 }
 
-// scanChunk(chunk: Uint8Array, out: Int32Array) → the number of lines, or minus the number of
+// ---------------------------------------------------------------- video payloads
+
+// The four fields the video facts read from a video event's payload (src/logs/chunkTasks.ts
+// videoPayloadRow): the payload is the `event` value, or the JSON text a string `event` holds;
+// it must be an object; `id` a string or null; `currentTime`, `new_time`, `speed` numbers, null,
+// or strings of the form -?\d{1,15}(\.\d{1,15})?. Anything else — and anything this code does not
+// vouch for (escapes inside the payload's strings, a lone surrogate) — is left to JavaScript.
+
+struct VideoValue {
+  int32_t kind;  // V_ABSENT, V_NULL, V_ASCII / V_UTF8 (a string: span into the side buffer), V_NUMBER
+  int32_t start, end;
+  double number;
+};
+
+thread_local std::vector<uint8_t> payloadScratch;
+
+bool isVideoType(const uint8_t* b, const Span& t) {
+  if (t.kind != V_ASCII) return false;
+  const char* k = reinterpret_cast<const char*>(b + t.start);
+  const size_t n = t.end - t.start;
+  return (n == 10 && memcmp(k, "play_video", 10) == 0) || (n == 11 && memcmp(k, "pause_video", 11) == 0) ||
+         (n == 10 && memcmp(k, "stop_video", 10) == 0) || (n == 10 && memcmp(k, "seek_video", 10) == 0);
+}
+
+int videoKey(const char* k, size_t n) {
+  if (n == 2 && memcmp(k, "id", 2) == 0) return VK_ID;
+  if (n == 11 && memcmp(k, "currentTime", 11) == 0) return VK_CURRENT_TIME;
+  if (n == 8 && memcmp(k, "new_time", 8) == 0) return VK_NEW_TIME;
+  if (n == 5 && memcmp(k, "speed", 5) == 0) return VK_SPEED;
+  return K_NONE;
+}
+
+// -?\d{1,15}(\.\d{1,15})? over all of b[a, e)
+bool isPlainDecimal(const uint8_t* b, size_t a, size_t e) {
+  size_t i = a;
+  if (i < e && b[i] == '-') i++;
+  size_t d = i;
+  while (i < e && digit(b[i])) i++;
+  if (i - d < 1 || i - d > 15) return false;
+  if (i == e) return true;
+  if (b[i] != '.') return false;
+  d = ++i;
+  while (i < e && digit(b[i])) i++;
+  return i == e && i - d >= 1 && i - d <= 15;
+}
+
+// Decodes the body of a valid JSON string b[a, e) (between its quotes) into UTF-8 in `out`,
+// followed by a NUL and padding, and sets its length; false for a lone surrogate (not UTF-8).
+bool decodeJsonString(const uint8_t* b, size_t a, size_t e, std::vector<uint8_t>& out, size_t& length) {
+  if (out.size() < (e - a) + 1 + kPad) out.resize((e - a) + 1 + kPad + ((e - a) >> 1));
+  uint8_t* o = out.data();
+  size_t n = 0;
+  for (size_t i = a; i < e;) {
+    const uint8_t c = b[i];
+    if (c != '\\') {
+      o[n++] = c;
+      i++;
+      continue;
+    }
+    const uint8_t k = b[i + 1];
+    if (k != 'u') {
+      o[n++] = k == 'b' ? '\b' : k == 'f' ? '\f' : k == 'n' ? '\n' : k == 'r' ? '\r' : k == 't' ? '\t' : k;
+      i += 2;
+      continue;
+    }
+    auto hex4 = [&](size_t at) {
+      unsigned u = 0;
+      for (int j = 0; j < 4; j++) {
+        const uint8_t h = b[at + j];
+        u = u * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+      }
+      return u;
+    };
+    unsigned cp = hex4(i + 2);
+    i += 6;
+    if (cp >= 0xdc00 && cp <= 0xdfff) return false;
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      if (!(i + 6 <= e && b[i] == '\\' && b[i + 1] == 'u')) return false;
+      const unsigned lo = hex4(i + 2);
+      if (lo < 0xdc00 || lo > 0xdfff) return false;
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+      i += 6;
+    }
+    if (cp < 0x80) {
+      o[n++] = static_cast<uint8_t>(cp);
+    } else if (cp < 0x800) {
+      o[n++] = static_cast<uint8_t>(0xc0 | (cp >> 6));
+      o[n++] = static_cast<uint8_t>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      o[n++] = static_cast<uint8_t>(0xe0 | (cp >> 12));
+      o[n++] = static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3f));
+      o[n++] = static_cast<uint8_t>(0x80 | (cp & 0x3f));
+    } else {
+      o[n++] = static_cast<uint8_t>(0xf0 | (cp >> 18));
+      o[n++] = static_cast<uint8_t>(0x80 | ((cp >> 12) & 0x3f));
+      o[n++] = static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3f));
+      o[n++] = static_cast<uint8_t>(0x80 | (cp & 0x3f));
+    }
+  }
+  memset(o + n, 0, 1 + kPad);
+  length = n;
+  return true;
+}
+
+// The payload object b[0, n) (NUL after it): its four fields, the id's bytes appended to `side`
+// at *sideAt (which has room for n more bytes). False when not vouched for.
+bool scanVideoPayload(const uint8_t* b, size_t n, VideoValue* v, uint8_t* side, size_t& sideAt) {
+  for (int k = 0; k < N_VIDEO_KEYS; k++) v[k] = {V_ABSENT, 0, 0, 0};
+  size_t i = ws(b, 0);
+  if (b[i] != '{') return false;
+  uint8_t c = b[++i];
+  if (c <= 32) c = b[i = ws(b, i)];
+  if (c != '}') {
+    for (;;) {
+      if (c != '"') return false;
+      const size_t kStart = i;
+      bool esc;
+      i = scanString(b, i + 1, esc);
+      if (i == SIZE_MAX) return false;
+      const int key = keyOf<videoKey>(b, kStart, i, esc);
+      if (b[i] != ':') {
+        i = ws(b, i);
+        if (b[i] != ':') return false;
+      }
+      c = b[++i];
+      if (c <= 32) c = b[i = ws(b, i)];
+      if (key == K_NONE) {
+        i = skipValue(b, i, 1);
+        if (i == SIZE_MAX) return false;
+      } else if (c == 'n') {
+        if (!(b[i + 1] == 'u' && b[i + 2] == 'l' && b[i + 3] == 'l')) return false;
+        v[key] = {V_NULL, 0, 0, 0};
+        i += 4;
+      } else if (c == '"') {
+        const size_t e = scanString(b, i + 1, esc);
+        if (e == SIZE_MAX || esc) return false;
+        if (key != VK_ID && !isPlainDecimal(b, i + 1, e - 1)) return false;
+        bool ascii = true;
+        for (size_t k = i + 1; k + 1 < e; k++) ascii &= b[k] < 0x80;
+        const size_t len = e - 1 - (i + 1);
+        memcpy(side + sideAt, b + i + 1, len);
+        v[key] = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(sideAt), static_cast<int32_t>(sideAt + len), 0};
+        sideAt += len;
+        i = e;
+      } else if (key != VK_ID && (c == '-' || digit(c))) {
+        const size_t e = scanNumber(b, i);
+        if (e == SIZE_MAX) return false;
+        double d;
+        const auto r = std::from_chars(reinterpret_cast<const char*>(b + i), reinterpret_cast<const char*>(b + e), d);
+        // out of range: JSON.parse gives ±Infinity or ±0; not worth matching here
+        if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + e)) return false;
+        v[key] = {V_NUMBER, 0, 0, d};
+        i = e;
+      } else {
+        return false;  // an id that is not a string, or an object, array or boolean
+      }
+      c = b[i];
+      if (c <= 32) c = b[i = ws(b, i)];
+      if (c == ',') {
+        c = b[++i];
+        if (c <= 32) c = b[i = ws(b, i)];
+      } else if (c == '}') {
+        break;
+      } else {
+        return false;
+      }
+    }
+  }
+  return ws(b, i + 1) == n;
+}
+
+// The video payload of the line in `b` (the line scratch) whose fields are `f`: true and the
+// values set when vouched for.
+bool readVideoPayload(const uint8_t* b, const Span* f, VideoValue* v, uint8_t* side, size_t sideCap, size_t& sideAt) {
+  const Span& ev = f[F_EVENT];
+  if (ev.kind != V_TEXT || !isVideoType(b, f[F_EVENT_TYPE])) return false;
+  const size_t len = ev.end - ev.start;
+  if (sideAt + len > sideCap) return false;
+  const size_t mark = sideAt;
+  bool ok;
+  if (b[ev.start] == '{') {
+    // the object itself: scan a copy of it (the scanner wants a NUL and padding after its text)
+    if (payloadScratch.size() < len + 1 + kPad) payloadScratch.resize(len + 1 + kPad + (len >> 1));
+    memcpy(payloadScratch.data(), b + ev.start, len);
+    memset(payloadScratch.data() + len, 0, 1 + kPad);
+    ok = scanVideoPayload(payloadScratch.data(), len, v, side, sideAt);
+  } else if (b[ev.start] == '"') {
+    // a string holding the payload's JSON text (browser events)
+    size_t n;
+    if (!decodeJsonString(b, ev.start + 1, ev.end - 1, payloadScratch, n)) return false;
+    ok = scanVideoPayload(payloadScratch.data(), n, v, side, sideAt);
+  } else {
+    return false;
+  }
+  if (!ok) sideAt = mark;
+  return ok;
+}
+
+// scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array) → the number of lines, or minus the number of
 // lines when `out` is too small for them (nothing written then). Lines are cut as
 // src/logs/lines.ts forEachLine cuts them.
 napi_value ScanChunk(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type t1, t2;
-  size_t n1, n2;
+  napi_typedarray_type t1, t2, t3;
+  size_t n1, n2, n3;
   void* d1;
   void* d2;
-  if (argc < 2 || napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &t2, &n2, &d2, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
-      t2 != napi_int32_array) {
-    napi_throw_type_error(env, nullptr, "scanChunk(chunk: Uint8Array, out: Int32Array)");
+  void* d3;
+  if (argc < 3 || napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &t2, &n2, &d2, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &t3, &n3, &d3, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
+      t2 != napi_int32_array || t3 != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array)");
     return nullptr;
   }
   const uint8_t* chunk = static_cast<const uint8_t*>(d1);
   int32_t* out = static_cast<int32_t*>(d2);
+  uint8_t* side = static_cast<uint8_t*>(d3);
+  size_t sideAt = 0;
+  VideoValue video[N_VIDEO_KEYS];
   napi_value result;
   if (n1 > INT32_MAX) {
     napi_throw_range_error(env, nullptr, "chunk larger than 2 GB");
@@ -548,6 +759,16 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
         const double us = parseTimeMicros(scratch.data() + t.start, t.end - t.start);
         memcpy(rec + kTimeValue, &us, sizeof us);
         rec[kTimeState] = 1;
+      }
+    }
+    rec[kVideoState] = 0;
+    if (ok && readVideoPayload(scratch.data(), f, video, side, n3, sideAt)) {
+      rec[kVideoState] = 1;
+      for (int k = 0; k < N_VIDEO_KEYS; k++) {
+        rec[kVideoKinds + k] = video[k].kind;
+        rec[kVideoSpans + 2 * k] = video[k].start;
+        rec[kVideoSpans + 2 * k + 1] = video[k].end;
+        memcpy(rec + kVideoValues + 2 * k, &video[k].number, sizeof(double));
       }
     }
     s = e + 1;

@@ -11,6 +11,8 @@ import { scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
 import { coreAt, lazyCoreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
 import { forEachLine } from '../src/logs/lines.ts';
 import { parseTimeMicros } from '../src/events/time.ts';
+import { videoRecord } from '../src/aggregate/eventRows.ts';
+import { videoPayloadRow } from '../src/logs/chunkTasks.ts';
 
 // EDX2BQ_NATIVE=0 is the one way to run the suite without the addon (its JavaScript twin is then
 // what every other test exercises)
@@ -109,6 +111,62 @@ describe.skipIf(off)('the native scanner', () => {
     expect(lazyCoreAt(s2, 1, other)!.timeUs).toBeUndefined();
   });
 
+  it('reads a video payload only when videoPayloadRow would, and then to the same video facts', () => {
+    const payloads: unknown[] = [
+      { id: 'i4x-MITx-6_00x-video-Video_6', currentTime: 187.11, code: 'aFaL3z9FtDe' },
+      { id: 'block-v1:MITx+6.002x+3T2014+type@video+block@abc', currentTime: 0, speed: '1.0' },
+      { id: 'v1', new_time: 12.5, old_time: 3, type: 'onSlideSeek' },
+      { id: 'v1', currentTime: -0, speed: 1.5 }, { id: 'v1', currentTime: 1e21 }, { id: 'v1', currentTime: 1.7976931348623157e308 },
+      { id: null, currentTime: null, new_time: null, speed: null }, {}, { id: 'é€𝄞' }, { id: 'a"b\\c' }, { id: '' },
+      { id: 7 }, { id: true }, { id: ['v'] }, { id: { a: 1 } }, { currentTime: '12.5' }, { currentTime: '-12' }, { currentTime: '1e5' },
+      { currentTime: ' 1.5' }, { currentTime: '1.' }, { currentTime: '.5' }, { currentTime: '1234567890123456' }, { currentTime: '123456789012345.123456789012345' },
+      { speed: true }, { speed: [1] }, { speed: { x: 1 } }, { new_time: 'abc' }, [1, 2], 'text', 42, null,
+      { id: 'v', id2: { deep: [1, { a: null }] }, currentTime: 3 }, { nested: { id: 'inner' }, id: 'outer' },
+    ];
+    // raw payload texts JSON.stringify cannot make: duplicate keys, exponents, escapes, bad JSON
+    const rawTexts = [
+      '{"id":"a","id":"b","currentTime":1,"currentTime":2}', '{"id":"a","id":5}', '{"currentTime":1E3,"speed":2e-2}', '{"currentTime":1e400}',
+      '{"currentTime":1e-400}', '{"\\u0069d":"escaped key"}', '{"id":"\\u0041"}', '{"currentTime":"\\u0031"}', '  {"id":"ws"}  ', '{"id":"x",}',
+      '{"id":"x"} x', '{"id":"x"', '', '{"id":"\\ud800"}', '{"currentTime":01}', '{"currentTime":-}', '{"id":"a\\u0000b"}',
+    ];
+    const texts = [...payloads.map((p) => JSON.stringify(p)), ...rawTexts];
+    // each payload as a string (browser events: JSON text in a JSON string) and, when an object, as the event itself
+    const events: string[] = [];
+    for (const t of texts) {
+      events.push(JSON.stringify(t));
+      if (t.trim().startsWith('{')) events.push(t);
+    }
+    events.push('"{\\"id\\":\\"a\\ud83d\\ude00\\"}"', '"{\\"id\\":\\"lone\\ud800\\"}"', '"{\\u0022id\\u0022:\\u0022u\\u0022}"', '"\\u0000{}"', 'null', '[]', '12');
+    const types = ['play_video', 'pause_video', 'stop_video', 'seek_video', 'load_video'];
+    const lines: string[] = [];
+    const cases: Array<[string, string]> = [];
+    for (const type of types) {
+      for (const ev of events) {
+        lines.push(`{"event_type": "${type}", "event": ${ev}, "username": "u"}`);
+        cases.push([type, ev]);
+      }
+    }
+    const buf = Buffer.from(lines.join('\n'));
+    const scan = scanChunkNative(buf)!;
+    let read = 0;
+    cases.forEach(([type, ev], i) => {
+      const lazy = lazyCoreAt(scan, i, buf);
+      if (lazy === null) return; // an event text the line scanner refuses (not valid JSON)
+      const payload = lazy.videoPayload;
+      if (payload === undefined) return; // left to JavaScript: always allowed
+      read++;
+      const js = videoPayloadRow(type, lazy.event_text);
+      expect(js, `native read a payload videoPayloadRow refuses: ${ev}`).not.toBeNull();
+      const native = videoRecord({ event_type: type, event: '', event_struct: payload });
+      expect(native, ev).toEqual(videoRecord(js!));
+      expect(type).not.toBe('load_video');
+    });
+    // the plain payloads are read natively (strings, and objects)
+    expect(read).toBeGreaterThan(100);
+    const plain = lazyCoreAt(scan, 0, buf)!.videoPayload;
+    expect(plain).toEqual({ id: 'i4x-MITx-6_00x-video-Video_6', currentTime: 187.11 });
+  });
+
   it('grows its result records for a chunk of many lines', () => {
     const n = 50_000;
     const buf = Buffer.from(Array.from({ length: n }, (_, i) => `{"username":"u${i}"}`).join('\n'));
@@ -129,10 +187,12 @@ describe.skipIf(off)('the native scanner', () => {
   });
 
   it('refuses arguments of the wrong types', () => {
-    const addon = createRequire(import.meta.url)('../build/native/fastscan.node') as { scanChunk(a: unknown, b: unknown): number };
-    expect(() => addon.scanChunk('text', new Int32Array(33))).toThrow(TypeError);
-    expect(() => addon.scanChunk(Buffer.from('{}'), new Float64Array(33))).toThrow(TypeError);
+    const addon = createRequire(import.meta.url)('../build/native/fastscan.node') as { scanChunk(a: unknown, b: unknown, c?: unknown): number; stride: number };
+    const side = new Uint8Array(16);
+    expect(() => addon.scanChunk('text', new Int32Array(addon.stride), side)).toThrow(TypeError);
+    expect(() => addon.scanChunk(Buffer.from('{}'), new Float64Array(addon.stride), side)).toThrow(TypeError);
+    expect(() => addon.scanChunk(Buffer.from('{}'), new Int32Array(addon.stride))).toThrow(TypeError);
     // too small a record array: nothing written, minus the number of lines
-    expect(addon.scanChunk(Buffer.from('{}\n{}'), new Int32Array(33))).toBe(-2);
+    expect(addon.scanChunk(Buffer.from('{}\n{}'), new Int32Array(addon.stride), side)).toBe(-2);
   });
 });

@@ -24,6 +24,8 @@
  * no explicit bounds check is needed.
  */
 
+import type { JsonObject } from './types.ts';
+
 export interface CoreFields {
   // each: the field's value when it is a JSON string or null; undefined when the key is absent
   time: string | null | undefined;
@@ -45,6 +47,12 @@ export interface CoreFields {
    * it (the native scanner does for plain ASCII times); undefined otherwise.
    */
   timeUs?: number | undefined;
+  /**
+   * For video events, the payload fields the video facts read (`id`, `currentTime`, `new_time`,
+   * `speed`), as an object holding those present, when the scanner already read them (the
+   * native scanner does): exactly what `videoPayloadRow` would find; undefined otherwise.
+   */
+  videoPayload?: JsonObject | undefined;
 }
 
 /** Nesting deeper than this is valid JSON but not vouched for (null → slow path). */

@@ -7,9 +7,10 @@
  */
 import { createRequire } from 'node:module';
 import type { CoreFields } from './fastCore.ts';
+import type { JsonObject } from './types.ts';
 
 interface FastscanAddon {
-  scanChunk(chunk: Uint8Array, out: Int32Array): number;
+  scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array): number;
   stride: number;
 }
 
@@ -35,7 +36,13 @@ const F_EVENT = 30;
 const TIME_STATE = 33;
 /** Int32 index of the time's microseconds, a float64 (records are 8-byte aligned). */
 const TIME_VALUE = 34;
-const STRIDE = 36;
+/** 1 when the native code read a video event's payload; then the kind, span and value of each key. */
+const VIDEO_STATE = 36;
+const VIDEO_KINDS = 37;
+const VIDEO_SPANS = 42;
+const VIDEO_VALUES = 50;
+const VIDEO_KEYS = ['id', 'currentTime', 'new_time', 'speed'] as const;
+const STRIDE = 58;
 
 /**
  * Buffer's own slicers (long-standing methods @types/node leaves out) skip `toString`'s encoding
@@ -82,11 +89,14 @@ export interface ChunkScan {
   records: Int32Array;
   /** The same memory as float64 values. */
   values: Float64Array;
+  /** Strings the native code decoded (video payload fields); spans in the records point here. */
+  side: Buffer;
   lines: number;
 }
 
 let records = new Int32Array(2048 * STRIDE);
 let values = new Float64Array(records.buffer);
+let side = Buffer.allocUnsafeSlow(1 << 20);
 
 /**
  * Scans every line of `chunk` (lines cut as `forEachLine` cuts them); null when the addon is not
@@ -95,13 +105,15 @@ let values = new Float64Array(records.buffer);
 export function scanChunkNative(chunk: Uint8Array): ChunkScan | null {
   const a = enabled ? loadAddon() : null;
   if (a === null) return null;
-  let n = a.scanChunk(chunk, records);
+  // the decoded strings are never longer than the chunk
+  if (side.length < chunk.length) side = Buffer.allocUnsafeSlow(chunk.length);
+  let n = a.scanChunk(chunk, records, side);
   if (n < 0) {
     records = new Int32Array(Math.max(-n, 2 * (records.length / STRIDE)) * STRIDE);
     values = new Float64Array(records.buffer);
-    n = a.scanChunk(chunk, records);
+    n = a.scanChunk(chunk, records, side);
   }
-  return { records, values, lines: n };
+  return { records, values, side, lines: n };
 }
 
 /** Line `index`'s start and end in the chunk. */
@@ -145,6 +157,28 @@ function userField(rec: Int32Array, r: number, buf: Buffer): number | string | n
   return Number(latin1(buf, a, e)); // the same conversion as JSON.parse for a valid JSON number
 }
 
+/**
+ * The four fields the video facts read from a video event's payload (src/logs/chunkTasks.ts
+ * videoPayloadRow), when the native code read them: a payload object holding just those that are
+ * present, with JSON.parse's values; undefined when JavaScript must read the payload.
+ */
+function videoPayloadAt(scan: ChunkScan, r: number): JsonObject | undefined {
+  const rec = scan.records;
+  if (rec[r + VIDEO_STATE] !== 1) return undefined;
+  const p: JsonObject = {};
+  for (let k = 0; k < VIDEO_KEYS.length; k++) {
+    const kind = rec[r + VIDEO_KINDS + k];
+    const a = rec[r + VIDEO_SPANS + 2 * k]!;
+    const e = rec[r + VIDEO_SPANS + 2 * k + 1]!;
+    const name = VIDEO_KEYS[k]!;
+    if (kind === V_NULL) p[name] = null;
+    else if (kind === V_ASCII) p[name] = latin1(scan.side, a, e);
+    else if (kind === V_UTF8) p[name] = utf8(scan.side, a, e);
+    else if (kind === V_NUMBER) p[name] = scan.values[(r + VIDEO_VALUES + 2 * k) / 2]!;
+  }
+  return p;
+}
+
 /** Line `index`'s core fields, as `scanCoreBytes` gives them; null when it was not scanned. */
 export function coreAt(scan: ChunkScan, index: number, buf: Buffer): CoreFields | null {
   const rec = scan.records;
@@ -170,12 +204,14 @@ function eventText(rec: Int32Array, r: number, buf: Buffer): string | undefined 
 
 /**
  * The same fields, with `page` and `event_text` — long, and read only for some events (a course
- * guessed from the page; video payloads) — and `time` made into strings only when read, and
- * `timeUs` set to parseTimeMicros(time) when the native code parsed it. Must be used before
+ * guessed from the page; video payloads) — and `time` made into strings only when read,
+ * `timeUs` set to parseTimeMicros(time) when the native code parsed it, and `videoPayload` when
+ * it read a video event's payload. Must be used before
  * the next `scanChunkNative` call, which reuses the records.
  */
 class LazyCore implements CoreFields {
   readonly timeUs: number | undefined;
+  readonly videoPayload: JsonObject | undefined;
   readonly username: string | null | undefined;
   readonly event_type: string | null | undefined;
   readonly event_source: string | null | undefined;
@@ -192,6 +228,7 @@ class LazyCore implements CoreFields {
     this.r = r;
     this.buf = buf;
     this.timeUs = rec[r + TIME_STATE] === 1 ? scan.values[(r + TIME_VALUE) / 2] : undefined;
+    this.videoPayload = videoPayloadAt(scan, r);
     this.username = stringField(rec, r + F_USERNAME, buf);
     this.event_type = stringField(rec, r + F_EVENT_TYPE, buf);
     this.event_source = stringField(rec, r + F_EVENT_SOURCE, buf);

@@ -242,7 +242,8 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
   } as never).courseId;
   let row: JsonObject | null = null;
   if (kind !== 0 && course !== null) {
-    row = videoPayloadRow(f.event_type, f.event_text);
+    const payload = f.videoPayload;
+    row = payload !== undefined ? { event_type: f.event_type ?? null, event: '', event_struct: payload } : videoPayloadRow(f.event_type, f.event_text);
     if (row === null) return FAST_FULL;
   }
   if (course === null) facts.unknownEvents++;
@@ -259,7 +260,7 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
  */
 const PLAIN_DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
 
-function videoPayloadRow(eventType: string | null | undefined, eventText: string | undefined): JsonObject | null {
+export function videoPayloadRow(eventType: string | null | undefined, eventText: string | undefined): JsonObject | null {
   if (eventText === undefined) return null;
   let payload: unknown = JSON.parse(eventText); // the scanner has validated it
   if (typeof payload === 'string') {
