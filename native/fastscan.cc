@@ -33,21 +33,27 @@ constexpr size_t kMaxBytes = 1 << 20;  // fastCore.ts MAX_CHARS: longer lines ar
 constexpr size_t kPad = 32;            // bytes after the line's NUL, so 16-byte loads stay inside
 
 // Fields, in the order of the result record.
-enum Field { F_TIME, F_USERNAME, F_EVENT_TYPE, F_EVENT_SOURCE, F_PAGE, F_IP, F_COURSE_ID, F_CTX_COURSE, F_CTX_USER, F_EVENT, N_FIELDS };
+enum Field { F_TIME, F_USERNAME, F_EVENT_TYPE, F_EVENT_SOURCE, F_PAGE, F_IP, F_COURSE_ID, F_CTX_COURSE, F_CTX_USER, F_EVENT, F_CTX_PATH, N_FIELDS };
 // Value kinds (must match src/events/nativeScan.ts).
-enum Kind { V_ABSENT = 0, V_NULL = 1, V_ASCII = 2, V_UTF8 = 3, V_ESCAPED = 4, V_NUMBER = 5, V_TEXT = 6 };
+enum Kind { V_ABSENT = 0, V_NULL = 1, V_ASCII = 2, V_UTF8 = 3, V_ESCAPED = 4, V_NUMBER = 5, V_TEXT = 6, V_OTHER = 7 };
 // Result record of one line: start, end, scanned (0/1), then kind, start, end of each field,
 // then whether the time was parsed (0/1) and, 8-byte aligned, its microseconds as a double.
-constexpr int kTimeState = 3 + 3 * N_FIELDS;  // 33
-constexpr int kTimeValue = kTimeState + 1;     // 34: 136 bytes into the record
+constexpr int kTimeState = 3 + 3 * N_FIELDS;  // 36
+constexpr int kTimeValue = kTimeState + 2;     // 38: 152 bytes into the record (37 pads)
 // Video events: whether the payload's four fields were read (0/1), their kinds, their spans
 // (strings, in the side buffer), their values (numbers, as doubles).
 enum VideoKey { VK_ID, VK_CURRENT_TIME, VK_NEW_TIME, VK_SPEED, N_VIDEO_KEYS };
-constexpr int kVideoState = kTimeValue + 2;                // 36
-constexpr int kVideoKinds = kVideoState + 1;               // 37..40
-constexpr int kVideoSpans = kVideoKinds + N_VIDEO_KEYS + 1;  // 42..49 (41 pads)
-constexpr int kVideoValues = kVideoSpans + 2 * N_VIDEO_KEYS;  // 50..57, 8-byte aligned
-constexpr int kStride = kVideoValues + 2 * N_VIDEO_KEYS;   // 58 int32: records stay 8-byte aligned
+constexpr int kVideoState = kTimeValue + 2;                // 40
+constexpr int kVideoKinds = kVideoState + 1;               // 41..44
+constexpr int kVideoSpans = kVideoKinds + N_VIDEO_KEYS + 1;  // 46..53 (45 pads)
+constexpr int kVideoValues = kVideoSpans + 2 * N_VIDEO_KEYS;  // 54..61, 8-byte aligned
+// What module_id's rules read besides the fields above: whether the line has `_id` and
+// `module_id` keys, and whether `context` is absent (0), an object (1) or something else (2).
+// (context.path is field F_CTX_PATH; a path of another type is V_OTHER.)
+constexpr int kHasId = kVideoValues + 2 * N_VIDEO_KEYS;    // 62
+constexpr int kHasModuleId = kHasId + 1;                    // 63
+constexpr int kContextKind = kHasModuleId + 1;              // 64
+constexpr int kStride = kContextKind + 2;                   // 66 int32: records stay 8-byte aligned
 
 struct Span {
   int32_t kind, start, end;
@@ -293,7 +299,7 @@ double parseTimeMicros(const uint8_t* s, size_t n) {
 
 // ---------------------------------------------------------------- key names
 
-constexpr int K_NONE = -1, K_CONTEXT = 100;
+constexpr int K_NONE = -1, K_CONTEXT = 100, K_ID = 101, K_MODULE_ID = 102;
 
 // A key's name as JSON.parse decodes it, when every code unit is ASCII (the names looked for are
 // ASCII, so a key with any other unit matches none). a is the opening quote, e just after the
@@ -329,11 +335,12 @@ bool decodeAsciiKey(const uint8_t* b, size_t a, size_t e, char* out, size_t cap,
 int topKey(const char* k, size_t n) {
   switch (n) {
     case 2: return memcmp(k, "ip", 2) == 0 ? F_IP : K_NONE;
+    case 3: return memcmp(k, "_id", 3) == 0 ? K_ID : K_NONE;
     case 4: return memcmp(k, "time", 4) == 0 ? F_TIME : memcmp(k, "page", 4) == 0 ? F_PAGE : K_NONE;
     case 5: return memcmp(k, "event", 5) == 0 ? F_EVENT : K_NONE;
     case 7: return memcmp(k, "context", 7) == 0 ? K_CONTEXT : K_NONE;
     case 8: return memcmp(k, "username", 8) == 0 ? F_USERNAME : K_NONE;
-    case 9: return memcmp(k, "course_id", 9) == 0 ? F_COURSE_ID : K_NONE;
+    case 9: return memcmp(k, "course_id", 9) == 0 ? F_COURSE_ID : memcmp(k, "module_id", 9) == 0 ? K_MODULE_ID : K_NONE;
     case 10: return memcmp(k, "event_type", 10) == 0 ? F_EVENT_TYPE : K_NONE;
     case 12: return memcmp(k, "event_source", 12) == 0 ? F_EVENT_SOURCE : K_NONE;
     default: return K_NONE;
@@ -343,6 +350,7 @@ int topKey(const char* k, size_t n) {
 int ctxKey(const char* k, size_t n) {
   if (n == 9) return memcmp(k, "course_id", 9) == 0 ? F_CTX_COURSE : K_NONE;
   if (n == 7) return memcmp(k, "user_id", 7) == 0 ? F_CTX_USER : K_NONE;
+  if (n == 4) return memcmp(k, "path", 4) == 0 ? F_CTX_PATH : K_NONE;
   return K_NONE;
 }
 
@@ -383,9 +391,10 @@ bool readStringOrNull(const uint8_t* b, size_t i, Span& out, size_t& end) {
 
 // The context object; i is just after its '{'. Sets its two fields (absent unless present) and
 // end (after the '}'); false when invalid or a needed value has another type.
-bool scanContext(const uint8_t* b, size_t i, Span& course, Span& user, size_t& end) {
+bool scanContext(const uint8_t* b, size_t i, Span& course, Span& user, Span& path, size_t& end) {
   course = {V_ABSENT, 0, 0};
   user = {V_ABSENT, 0, 0};
+  path = {V_ABSENT, 0, 0};
   uint8_t c = b[i];
   if (c <= 32) c = b[i = ws(b, i)];
   if (c != '}') {
@@ -407,6 +416,14 @@ bool scanContext(const uint8_t* b, size_t i, Span& course, Span& user, size_t& e
         if (i == SIZE_MAX) return false;
       } else if (key == F_CTX_COURSE) {
         if (!readStringOrNull(b, i, course, i)) return false;
+      } else if (key == F_CTX_PATH) {
+        // read for module_id only: a path of another type is noted, never a reason to give up
+        if (!readStringOrNull(b, i, path, i)) {
+          const size_t start = i;
+          i = skipValue(b, i, 2);
+          if (i == SIZE_MAX) return false;
+          path = {V_OTHER, static_cast<int32_t>(start), static_cast<int32_t>(i)};
+        }
       } else if (c == '-' || digit(c)) {
         const size_t e = scanNumber(b, i);
         if (e == SIZE_MAX) return false;
@@ -432,8 +449,14 @@ bool scanContext(const uint8_t* b, size_t i, Span& course, Span& user, size_t& e
 }
 
 // One line in the scratch buffer (nb bytes, NUL after them). Spans are relative to its start.
-bool scanLine(const uint8_t* b, size_t nb, Span* f) {
+struct LineFlags {
+  bool hasId, hasModuleId;
+  int contextKind;
+};
+
+bool scanLine(const uint8_t* b, size_t nb, Span* f, LineFlags& flags) {
   for (int k = 0; k < N_FIELDS; k++) f[k] = {V_ABSENT, 0, 0};
+  flags = {false, false, 0};
   size_t i = ws(b, 0);
   if (b[i] != '{') return false;
   uint8_t c = b[++i];
@@ -452,7 +475,9 @@ bool scanLine(const uint8_t* b, size_t nb, Span* f) {
       }
       c = b[++i];
       if (c <= 32) c = b[i = ws(b, i)];
-      if (key == K_NONE) {
+      if (key == K_NONE || key == K_ID || key == K_MODULE_ID) {
+        if (key == K_ID) flags.hasId = true;
+        if (key == K_MODULE_ID) flags.hasModuleId = true;
         i = skipValue(b, i, 1);
         if (i == SIZE_MAX) return false;
       } else if (key == F_EVENT) {
@@ -462,11 +487,14 @@ bool scanLine(const uint8_t* b, size_t nb, Span* f) {
         f[F_EVENT] = {V_TEXT, static_cast<int32_t>(start), static_cast<int32_t>(i)};
       } else if (key == K_CONTEXT) {
         if (c == '{') {
-          if (!scanContext(b, i + 1, f[F_CTX_COURSE], f[F_CTX_USER], i)) return false;
+          if (!scanContext(b, i + 1, f[F_CTX_COURSE], f[F_CTX_USER], f[F_CTX_PATH], i)) return false;
+          flags.contextKind = 1;
         } else {
           // not an object: context.course_id / user_id are undefined (the last `context` wins)
           f[F_CTX_COURSE] = {V_ABSENT, 0, 0};
           f[F_CTX_USER] = {V_ABSENT, 0, 0};
+          f[F_CTX_PATH] = {V_ABSENT, 0, 0};
+          flags.contextKind = 2;
           i = skipValue(b, i, 1);
           if (i == SIZE_MAX) return false;
         }
@@ -730,6 +758,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
   }
 
   Span f[N_FIELDS];
+  LineFlags flags;
   size_t index = 0;
   for (size_t s = 0; s < n1; index++) {
     const void* nl = memchr(chunk + s, '\n', n1 - s);
@@ -743,10 +772,13 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       if (scratch.size() < nb + 1 + kPad) scratch.resize(nb + 1 + kPad + (nb >> 1));
       memcpy(scratch.data(), chunk + s, nb);
       memset(scratch.data() + nb, 0, 1 + kPad);
-      ok = scanLine(scratch.data(), nb, f);
+      ok = scanLine(scratch.data(), nb, f, flags);
     }
     rec[2] = ok ? 1 : 0;
     rec[kTimeState] = 0;
+    rec[kHasId] = ok && flags.hasId;
+    rec[kHasModuleId] = ok && flags.hasModuleId;
+    rec[kContextKind] = ok ? flags.contextKind : 0;
     if (ok) {
       for (int k = 0; k < N_FIELDS; k++) {
         int32_t* r = rec + 3 + 3 * k;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanCore, scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
+import { OTHER_TYPE, scanCore, scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
 import { preprocessLine } from '../src/events/line.ts';
 import { coreAt, lazyCoreAt, lineBounds, nativeScanAvailable, scanChunkNative } from '../src/events/nativeScan.ts';
 import { parseTimeMicros } from '../src/events/time.ts';
@@ -24,7 +24,7 @@ import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
 // ---------------------------------------------------------------------------------------------
 // the reference: JSON.parse, read the way the slow path reads it
 
-type Ref = { kind: 'throws' } | { kind: 'notObject' } | { kind: 'object'; fields: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload'>, unknown> };
+type Ref = { kind: 'throws' } | { kind: 'notObject' } | { kind: 'object'; fields: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload' | 'moduleIdInputs'>, unknown> };
 
 const FIELDS = ['time', 'username', 'event_type', 'event_source', 'page', 'ip', 'course_id', 'context_course_id', 'context_user_id'] as const;
 
@@ -59,7 +59,7 @@ function reference(line: string): Ref {
 }
 
 /** Would the scanner be expected to vouch for these fields (all of a type it returns)? */
-function scannable(f: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload'>, unknown>): boolean {
+function scannable(f: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload' | 'moduleIdInputs'>, unknown>): boolean {
   for (const k of FIELDS) {
     const v = f[k];
     if (v === undefined || v === null || typeof v === 'string') continue;
@@ -92,6 +92,21 @@ function check(line: string): Check {
       const scan = scanChunkNative(chunk)!;
       const native = scan.lines === 3 && lineBounds(scan, 1).join() === `8,${8 + Buffer.byteLength(line)}` ? coreAt(scan, 1, chunk) : 'bad line cut';
       if (!isDeepStrictEqual(native, got)) return { scanned: got !== null, problem: `native ${JSON.stringify(native)?.slice(0, 200)} vs scanCore ${JSON.stringify(got)?.slice(0, 200)}` };
+      // what module_id reads besides the fields above, as JSON.parse sees it
+      const inputs = lazyCoreAt(scan, 1, chunk)?.moduleIdInputs;
+      if (inputs !== undefined) {
+        const o = JSON.parse(line) as Record<string, unknown>;
+        const ctx = o['context'];
+        const isCtx = typeof ctx === 'object' && ctx !== null && !Array.isArray(ctx);
+        const path = isCtx ? (ctx as Record<string, unknown>)['path'] : undefined;
+        const want = {
+          hasId: Object.hasOwn(o, '_id'),
+          hasModuleId: Object.hasOwn(o, 'module_id'),
+          context: ctx === undefined ? 'absent' : isCtx ? 'object' : 'other',
+          path: path === undefined || path === null || typeof path === 'string' ? path : OTHER_TYPE,
+        };
+        if (!isDeepStrictEqual(inputs, want)) return { scanned: true, problem: `moduleIdInputs ${String(JSON.stringify(inputs))} (path ${String(inputs.path)}) vs ${String(JSON.stringify(want))}` };
+      }
       // the time the native code parses is parseTimeMicros' number
       const timeUs = lazyCoreAt(scan, 1, chunk)?.timeUs;
       if (timeUs !== undefined && !(typeof got?.time === 'string' && Object.is(timeUs, parseTimeMicros(got.time)))) {
@@ -271,6 +286,17 @@ describe('scanCore edge cases', () => {
     expect(scanned('{"event": "\\"course_id\\": \\"s\\"", "page": "course_id", "context": {"path": "\\"course_id\\":\\"x\\""}}').context_course_id).toBeUndefined();
     expect(scanned('{"context": {"course_id": "c"}, "event": {"context": {"course_id": "d"}}}').context_course_id).toBe('c');
     expect(scanned('{"username": "course_id", "context": {"user_id": "course_id"}}')).toMatchObject({ username: 'course_id', context_user_id: 'course_id', context_course_id: undefined });
+  });
+
+  it('what module_id reads besides: _id, module_id, the kind of context and its path (checked on every line by expectAgree)', () => {
+    for (const line of [
+      '{"_id": {"$oid": "5"}, "username": "a"}', '{"\\u005fid": 1}', '{"module_id": null}', '{"module_id": "m", "module_id": 2}',
+      '{"context": 5}', '{"context": null}', '{"context": [1]}', '{"context": {"path": 3}}', '{"context": {"path": null}}',
+      '{"context": {"path": {"a": [1]}}}', '{"context": {"path": "/x"}, "context": []}', '{"context": [], "context": {"path": "/y"}}',
+      '{"context": {"pa\\u0074h": "/e\\u00e9"}}', '{"context": {"path": "/a", "path": true}}', '{"context": {"path": "/ü"}}',
+    ]) {
+      scanned(line);
+    }
   });
 
   it('context that is not an object', () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLogs, type Truth } from '../scripts/generate-logs.ts';
 import { decodeFacts } from '../src/aggregate/factsFile.ts';
 import { loadFacts } from '../src/aggregate/loadFacts.ts';
-import { setNativeScanEnabled } from '../src/events/nativeScan.ts';
+import { nativeScanAvailable, setNativeScanEnabled } from '../src/events/nativeScan.ts';
 import { aggregateChunk, splitChunk } from '../src/logs/chunkTasks.ts';
 import { splitLogs } from '../src/logs/split.ts';
 import { openDuckDBWarehouse } from '../src/warehouse/duckdb.ts';
@@ -107,6 +107,44 @@ describe.each([
     expect(lines).toBe(Object.values(truth.files).reduce((a, f) => a + f.lines, 0));
     // the point of the fast path: most lines never build the event
     expect(slow / lines).toBeLessThan(0.5);
+  });
+
+  it('on forum events of every shape (the forum fast path, or the full path where it must)', () => {
+    const courses = ['MITx/6.00x/2013_Spring', 'course-v1:MITx+6.002x+2T2014'];
+    const types = (c: string) => {
+      const p = `/courses/${c}`;
+      return [`${p}/discussion/threads/T1/reply`, `${p}/discussion/forum/General/threads/T2`, `${p}/discussion/comments/C9/upvote`, `${p}/discussion/forum/users/42`,
+        `${p}/discussion/forum/search`, `${p}/discussion/forum`, `${p}/instructor/api/list_forum_members`, `${p}/discussion/forum/i4x-MITx-problem_set/threads/T3`,
+        'edx.forum.thread.created', 'edx.forum.searched', `${p}/discussion/threads/T5`];
+    };
+    const events = ['{"POST": {}, "GET": {}}', '{"POST": {"body": ["hi"]}, "GET": {"ajax": ["1"]}, "query": "deadline"}', '{"GET": {"a.b": [1]}, "query": null}',
+      '{"query": 7}', '{"query": {"text": "x"}}', '{"query": ["x"]}', '{"\\u0047ET": {"x": 1}, "GET": "dup"}', '{}', '{"id": "56aa", "commentable_id": "General", "body": "é"}',
+      '"{\\"GET\\": {}}"', '"text"', 'null', '[1]'];
+    const extras = ['', ', "_id": {"$oid": "5"}', ', "module_id": "MITx/6.00x/forum/TM"', ', "module_id": null', ', "page": null', ', "page": "https://x/courses/y/"',
+      ', "event_source": "browser"', ', "event_source": null', ', "username": null'];
+    const contexts = (c: string) => [`{"course_id": "${c}", "user_id": 7, "path": "/courses/${c}/discussion/forum"}`, `{"course_id": "${c}"}`, `{"course_id": "${c}", "path": null}`,
+      `{"course_id": "${c}", "path": 5}`, `{"course_id": "${c}", "pa\\u0074h": "/x"}`];
+    const lines: string[] = [];
+    let k = 0;
+    for (const c of courses) {
+      for (const t of types(c)) {
+        for (const ev of events) {
+          // every event with the plain extras, and a rotation of the others, to keep the chunk small
+          const extra = extras[k % extras.length]!;
+          const ctx = contexts(c)[k % 5]!;
+          k++;
+          lines.push(`{"username": "alice", "event_type": "${t}", "event_source": "server", "event": ${ev}, "context": ${ctx}, "time": "2015-03-01T10:00:00+00:00"${extra}}`);
+          lines.push(`{"username": "bob", "event_type": "${t}", "event_source": "server", "event": ${ev}, "context": {"course_id": "${c}", "path": "/p"}, "time": "2015-03-01T10:00:0${k % 10}Z"}`);
+        }
+      }
+      lines.push(`{"username": "carol", "event_type": "${types(c)[0]}", "event_source": "server", "event": {"GET": {}}, "context": 5, "course_id": "${c}", "time": "2015-03-01T11:00:00Z"}`);
+    }
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // with the native scanner the plain forum events are not sent down the full path: at least
+    // bob's lines with an object event and a string or null query (6 events) and a type without
+    // 'problem_' (10 types), in both courses
+    if (native && nativeScanAvailable()) expect(lines.length - r.slow).toBeGreaterThanOrEqual(2 * 10 * 6);
   });
 
   it.skipIf(!hasTrackingFixtures)('on every real fixture line', () => {

@@ -53,6 +53,23 @@ export interface CoreFields {
    * native scanner does): exactly what `videoPayloadRow` would find; undefined otherwise.
    */
   videoPayload?: JsonObject | undefined;
+  /** What module_id's rules read besides event, event_type, event_source and page, when the scanner read it (the native one does). */
+  moduleIdInputs?: ModuleIdInputs | undefined;
+}
+
+/** A value of a type other than string or null. */
+export const OTHER_TYPE = Symbol('another type');
+
+/**
+ * The rest of what `extractModuleId` (spec §4) and rule R2 read of a raw event: whether it has
+ * `_id` and `module_id` keys, whether `context` is absent, an object or something else, and
+ * `context.path` (a string, null, undefined when absent, OTHER_TYPE for any other type).
+ */
+export interface ModuleIdInputs {
+  hasId: boolean;
+  hasModuleId: boolean;
+  context: 'absent' | 'object' | 'other';
+  path: string | null | undefined | typeof OTHER_TYPE;
 }
 
 /** Nesting deeper than this is valid JSON but not vouched for (null → slow path). */

@@ -6,7 +6,7 @@
  * returns null and the caller scans in JavaScript. The two are tested equal line for line.
  */
 import { createRequire } from 'node:module';
-import type { CoreFields } from './fastCore.ts';
+import { OTHER_TYPE, type CoreFields, type ModuleIdInputs } from './fastCore.ts';
 import type { JsonObject } from './types.ts';
 
 interface FastscanAddon {
@@ -21,6 +21,7 @@ const V_UTF8 = 3;
 const V_ESCAPED = 4;
 const V_NUMBER = 5;
 const V_TEXT = 6;
+const V_OTHER = 7;
 /** Record layout: line start, line end, scanned, then kind/start/end of each field in this order. */
 const F_TIME = 3;
 const F_USERNAME = 6;
@@ -32,17 +33,22 @@ const F_COURSE_ID = 21;
 const F_CTX_COURSE = 24;
 const F_CTX_USER = 27;
 const F_EVENT = 30;
+const F_CTX_PATH = 33;
 /** 1 when the native code parsed the time (an ASCII string without escapes), then its value. */
-const TIME_STATE = 33;
+const TIME_STATE = 36;
 /** Int32 index of the time's microseconds, a float64 (records are 8-byte aligned). */
-const TIME_VALUE = 34;
+const TIME_VALUE = 38;
 /** 1 when the native code read a video event's payload; then the kind, span and value of each key. */
-const VIDEO_STATE = 36;
-const VIDEO_KINDS = 37;
-const VIDEO_SPANS = 42;
-const VIDEO_VALUES = 50;
+const VIDEO_STATE = 40;
+const VIDEO_KINDS = 41;
+const VIDEO_SPANS = 46;
+const VIDEO_VALUES = 54;
 const VIDEO_KEYS = ['id', 'currentTime', 'new_time', 'speed'] as const;
-const STRIDE = 58;
+/** Whether the line has `_id` / `module_id` keys; `context` absent (0), an object (1) or not (2). */
+const HAS_ID = 62;
+const HAS_MODULE_ID = 63;
+const CONTEXT_KIND = 64;
+const STRIDE = 66;
 
 /**
  * Buffer's own slicers (long-standing methods @types/node leaves out) skip `toString`'s encoding
@@ -212,6 +218,7 @@ function eventText(rec: Int32Array, r: number, buf: Buffer): string | undefined 
 class LazyCore implements CoreFields {
   readonly timeUs: number | undefined;
   readonly videoPayload: JsonObject | undefined;
+  readonly moduleIdInputs: ModuleIdInputs;
   readonly username: string | null | undefined;
   readonly event_type: string | null | undefined;
   readonly event_source: string | null | undefined;
@@ -229,6 +236,13 @@ class LazyCore implements CoreFields {
     this.buf = buf;
     this.timeUs = rec[r + TIME_STATE] === 1 ? scan.values[(r + TIME_VALUE) / 2] : undefined;
     this.videoPayload = videoPayloadAt(scan, r);
+    const ctx = rec[r + CONTEXT_KIND];
+    this.moduleIdInputs = {
+      hasId: rec[r + HAS_ID] === 1,
+      hasModuleId: rec[r + HAS_MODULE_ID] === 1,
+      context: ctx === 1 ? 'object' : ctx === 2 ? 'other' : 'absent',
+      path: rec[r + F_CTX_PATH] === V_OTHER ? OTHER_TYPE : stringField(rec, r + F_CTX_PATH, buf),
+    };
     this.username = stringField(rec, r + F_USERNAME, buf);
     this.event_type = stringField(rec, r + F_EVENT_TYPE, buf);
     this.event_source = stringField(rec, r + F_EVENT_SOURCE, buf);

@@ -273,7 +273,7 @@ function r6EventStruct(ev: JsonObject, decoded: Json): JsonObject | null {
   return null;
 }
 
-function isFullStructType(t: Json | undefined): boolean {
+export function isFullStructType(t: Json | undefined): boolean {
   if (typeof t !== 'string') return false;
   if (!(KNOWN.has(t) || t.includes('problem_'))) return false;
   return !(t.includes('video_embedded') || t.includes('harvardx.')); // 'harvardx.' covers 'harvardx.button'
