@@ -147,6 +147,36 @@ describe.each([
     if (native && nativeScanAvailable()) expect(lines.length - r.slow).toBeGreaterThanOrEqual(2 * 10 * 6);
   });
 
+  it('on problem_check and show_answer events of every shape (their fast path, or the full path where it must)', () => {
+    const c = 'MITx/6.00x/2013_Spring';
+    const pid = 'i4x://MITx/6.00x/problem/p1';
+    const full = { answers: { 'i4x-MITx-6_00x-problem-p1_2_1': 'choice_1' }, attempts: 2, success: 'correct', grade: 1, max_grade: 2, problem_id: pid, state: { seed: 1, 'i4x-x': 1 }, correct_map: { a: { correctness: 'correct' } } };
+    const variants: unknown[] = [
+      full, { ...full, attempts: '3' }, { ...full, attempts: 2.5 }, { ...full, attempts: true }, { ...full, attempts: null }, { ...full, attempts: 9007199254740993 },
+      { ...full, success: true }, { ...full, success: 5 }, { ...full, success: null }, { ...full, grade: '0.5' }, { ...full, grade: null }, { ...full, max_grade: false },
+      { ...full, answers: null }, { ...full, answers: 'a' }, { ...full, answers: [1, { 'x.y': 2 }] }, { problem_id: pid }, {}, { ...full, '1funny': 1 },
+      { ...full, 'i4x-MITx': 1 }, { ...full, 'xblock.x': 1 }, { ...full, 'max-grade': 3 }, { answers: {}, 'max-grade': 3 }, { ...full, num_attempts: 4 },
+      { ...full, 'child-id': 'c' }, { ...full, new_speed: 'x' },
+    ];
+    const events = [...variants.map((v) => JSON.stringify(v)), JSON.stringify(JSON.stringify(full)), '"text"', 'null', '[1]', '{"problem_id": "p\\u0031", "attempts": 1}', '{"attempts": 1, "attempts": "x"}'];
+    const lines: string[] = [];
+    let k = 0;
+    for (const [type, source] of [['problem_check', 'server'], ['save_problem_check', 'server'], ['problem_check', 'browser'], ['show_answer', 'server'], ['showanswer', 'browser']] as const) {
+      for (const ev of events) {
+        const extra = ['', ', "_id": "x"', ', "module_id": "m"', ', "page": "https://x/courses/MITx/6.00x/2013_Spring/courseware/a/b/"', ', "context": 3'][k++ % 5]!;
+        lines.push(`{"username": "alice", "event_type": "${type}", "event_source": "${source}", "event": ${ev}, "context": {"course_id": "${c}", "path": "/courses/${c}/xblock/${pid}/handler/xmodule_handler/problem_check"}, "time": "2015-03-01T10:00:00Z"${extra}}`);
+        lines.push(`{"username": "bob", "event_type": "${type}", "event_source": "${source}", "event": ${ev}, "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:01Z"}`);
+      }
+      lines.push(`{"username": "carol", "event_type": "${type}", "event_source": "${source}", "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:02Z"}`);
+    }
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // bob's plain problem_check events (full, attempts null, success null, grade null, answers
+    // null / string / array, problem_id only, {}, num_attempts: 9 shapes × 2 server types) and all
+    // of his show_answer ones with a JSON event (31 × 2) take the fast path, and carol's 2
+    if (native && nativeScanAvailable()) expect(lines.length - r.slow).toBeGreaterThanOrEqual(9 * 2 + 31 * 2 + 2);
+  });
+
   it.skipIf(!hasTrackingFixtures)('on every real fixture line', () => {
     let files = 0;
     const walk = (d: string) => {

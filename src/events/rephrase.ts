@@ -443,6 +443,11 @@ function keyFlags(k: string): number {
   return f;
 }
 
+/** Whether R17 does anything about a key (funny: its object becomes text; or renamed). */
+export function keyTouchedByR17(k: string): boolean {
+  return keyFlags(k) !== 0;
+}
+
 function sanitisedKey(k: string): string {
   return k === '' ? '_empty' : k.replaceAll('-', '_').replaceAll('.', '__');
 }

@@ -3,11 +3,11 @@ import { gzipSync } from 'node:zlib';
 import { EVENT_KIND } from '../aggregate/eventRows.ts';
 import { addEventFacts, coreOfRow, eventKind, FactsByCourse, type FactsBuilder } from '../aggregate/facts.ts';
 import { encodeFacts } from '../aggregate/factsFile.ts';
-import { isObject, type JsonObject } from '../events/types.ts';
+import { isObject, type Json, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
 import { OTHER_TYPE, scanCore, scanCoreBytes, type CoreFields } from '../events/fastCore.ts';
 import { extractModuleId } from '../events/moduleId.ts';
-import { isFullStructType } from '../events/rephrase.ts';
+import { isFullStructType, keyTouchedByR17 } from '../events/rephrase.ts';
 import { lazyCoreAt, lineBounds, scanChunkNative } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { parseTimeMicros } from '../events/time.ts';
@@ -237,8 +237,9 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
   const timeUs = f.timeUs ?? (typeof f.time === 'string' ? parseTimeMicros(f.time) : NaN);
   if (Number.isNaN(timeUs)) return FAST_FULL;
   const kind = eventKind(f.event_type, f.event_source);
-  // forum events only when the scanner read what module_id needs (the native one does)
-  if (kind !== 0 && kind !== EVENT_KIND.video && !(kind === EVENT_KIND.forum && f.moduleIdInputs !== undefined)) return FAST_FULL;
+  // forum, problem_check and show_answer events only when the scanner read what module_id needs
+  // (the native one does)
+  if (kind !== 0 && kind !== EVENT_KIND.video && !(ROW_KINDS.has(kind) && f.moduleIdInputs !== undefined)) return FAST_FULL;
   const course = resolveCourseId({
     course_id: f.course_id, event_source: f.event_source, page: f.page, event_type: f.event_type,
     ...(f.context_course_id !== undefined ? { context: { course_id: f.context_course_id } } : {}),
@@ -248,8 +249,8 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
     const payload = f.videoPayload;
     row = payload !== undefined ? { event_type: f.event_type ?? null, event: '', event_struct: payload } : videoPayloadRow(f.event_type, f.event_text);
     if (row === null) return FAST_FULL;
-  } else if (kind === EVENT_KIND.forum && course !== null) {
-    row = forumPayloadRow(f);
+  } else if (kind !== 0 && course !== null) {
+    row = kind === EVENT_KIND.forum ? forumPayloadRow(f) : kind === EVENT_KIND.problemCheck ? problemCheckPayloadRow(f) : showAnswerPayloadRow(f);
     if (row === null) return FAST_FULL;
   }
   if (course === null) facts.unknownEvents++;
@@ -272,26 +273,87 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
  * and fixture line; test/nativeScan.test.ts on hand-made forum events of every shape.
  */
 export function forumPayloadRow(f: CoreFields): JsonObject | null {
-  const m = f.moduleIdInputs;
-  if (m === undefined || m.hasId || m.hasModuleId || m.context === 'other' || m.path === OTHER_TYPE) return null;
   const eventType = f.event_type;
   const text = f.event_text;
   if (typeof eventType !== 'string' || isFullStructType(eventType) || text === undefined || text.charCodeAt(0) !== 123 /* { */) return null;
+  if (!plainForModuleId(f)) return null;
   const decoded = JSON.parse(text) as JsonObject; // the scanner has validated it: an object
   const query = decoded.query;
   if (query !== undefined && query !== null && typeof query !== 'string') return null;
-  const raw: JsonObject = { event: decoded, event_type: eventType };
-  if (f.event_source !== undefined) raw.event_source = f.event_source;
-  if (f.page !== undefined) raw.page = f.page;
-  if (m.context === 'object') raw.context = m.path === undefined ? {} : { path: m.path };
-  const moduleId = extractModuleId(raw).id;
   const row: JsonObject = {
     event_type: eventType,
     username: f.username ?? null,
     event: text,
     event_struct: { GET: JSON.stringify(decoded.GET) ?? 'null', POST: JSON.stringify(decoded.POST) ?? 'null', query: query ?? null },
   };
-  if (typeof moduleId === 'string' && moduleId !== '') row.module_id = moduleId;
+  setModuleId(row, f, decoded);
+  return row;
+}
+
+/** The kinds whose rows `fastFields` can build from a scanned line (else the full path). */
+const ROW_KINDS = new Set<number>([EVENT_KIND.forum, EVENT_KIND.problemCheck, EVENT_KIND.showAnswer]);
+
+/** Whether R2 on this line reads only values the scanner gave: no `_id` or `module_id` of its own, a plain context.path. */
+function plainForModuleId(f: CoreFields): boolean {
+  const m = f.moduleIdInputs;
+  return m !== undefined && !m.hasId && !m.hasModuleId && m.context !== 'other' && m.path !== OTHER_TYPE;
+}
+
+/**
+ * R2 on a scanned line (plainForModuleId): `extractModuleId` reads event, event_type,
+ * event_source, page, context.path and _id, so it is given exactly the line's values of those.
+ * `event` is the decoded `event` value (undefined when the line has none).
+ */
+function setModuleId(row: JsonObject, f: CoreFields, event: Json | undefined): void {
+  const m = f.moduleIdInputs!;
+  const raw: JsonObject = {};
+  if (event !== undefined) raw.event = event;
+  if (f.event_type !== undefined) raw.event_type = f.event_type;
+  if (f.event_source !== undefined) raw.event_source = f.event_source;
+  if (f.page !== undefined) raw.page = f.page;
+  if (m.context === 'object') raw.context = m.path === undefined ? {} : { path: m.path as string | null };
+  const id = extractModuleId(raw).id;
+  if (typeof id === 'string' && id !== '') row.module_id = id;
+}
+
+/**
+ * show_answer events: `showAnswerRow` reads event_type and module_id only.
+ */
+export function showAnswerPayloadRow(f: CoreFields): JsonObject | null {
+  if (!plainForModuleId(f)) return null;
+  const text = f.event_text;
+  const row: JsonObject = { event_type: f.event_type ?? null };
+  setModuleId(row, f, text === undefined ? undefined : (JSON.parse(text) as Json)); // validated by the scanner
+  return row;
+}
+
+/**
+ * Server problem_check events (3.5% of lines, large): `problemCheckRow` reads event_source,
+ * module_id and event_struct's answers, attempts, success, grade and max_grade. The type gets
+ * the full event_struct (R6: the decoded object). When `event` is an object none of whose keys
+ * R17 touches (a funny key turns the whole struct into text; a renamed one could take a read
+ * name), and the read fields already have the types R19 keeps as they are (attempts a safe
+ * integer, success a string, the grades finite numbers; each may also be null or absent), the
+ * rewrite leaves them unchanged except answers, which R10 makes JSON text. Anything else takes
+ * the full path.
+ */
+export function problemCheckPayloadRow(f: CoreFields): JsonObject | null {
+  const text = f.event_text;
+  if (text === undefined || text.charCodeAt(0) !== 123 /* { */ || !plainForModuleId(f)) return null;
+  const decoded = JSON.parse(text) as JsonObject; // the scanner has validated it: an object
+  for (const k in decoded) if (keyTouchedByR17(k)) return null;
+  const { answers, attempts, success, grade, max_grade: maxGrade } = decoded;
+  if (attempts !== undefined && attempts !== null && !Number.isSafeInteger(attempts)) return null;
+  if (success !== undefined && success !== null && typeof success !== 'string') return null;
+  for (const g of [grade, maxGrade]) if (g !== undefined && g !== null && !(typeof g === 'number' && Number.isFinite(g))) return null;
+  const es: JsonObject = {};
+  if (answers !== undefined) es.answers = JSON.stringify(answers);
+  if (attempts !== undefined) es.attempts = attempts;
+  if (success !== undefined) es.success = success;
+  if (grade !== undefined) es.grade = grade;
+  if (maxGrade !== undefined) es.max_grade = maxGrade;
+  const row: JsonObject = { event_type: f.event_type ?? null, event_source: f.event_source ?? null, event: text, event_struct: es };
+  setModuleId(row, f, decoded);
   return row;
 }
 
