@@ -138,73 +138,6 @@ size_t scanNumber(const uint8_t* b, size_t i) {
   return i;
 }
 
-size_t skipValue(const uint8_t* b, size_t i, int depth);
-
-size_t skipObject(const uint8_t* b, size_t i, int depth) {
-  if (depth > kMaxDepth) return SIZE_MAX;
-  bool esc;
-  uint8_t c = b[i];
-  if (c <= 32) c = b[i = ws(b, i)];
-  if (c == '}') return i + 1;
-  for (;;) {
-    if (c != '"') return SIZE_MAX;
-    i = scanString(b, i + 1, esc);
-    if (i == SIZE_MAX) return SIZE_MAX;
-    if (b[i] != ':') {
-      i = ws(b, i);
-      if (b[i] != ':') return SIZE_MAX;
-    }
-    c = b[++i];
-    if (c <= 32) i = ws(b, i);
-    i = skipValue(b, i, depth);
-    if (i == SIZE_MAX) return SIZE_MAX;
-    c = b[i];
-    if (c <= 32) c = b[i = ws(b, i)];
-    if (c == ',') {
-      c = b[++i];
-      if (c <= 32) c = b[i = ws(b, i)];
-    } else if (c == '}') {
-      return i + 1;
-    } else {
-      return SIZE_MAX;
-    }
-  }
-}
-
-size_t skipArray(const uint8_t* b, size_t i, int depth) {
-  if (depth > kMaxDepth) return SIZE_MAX;
-  uint8_t c = b[i];
-  if (c <= 32) c = b[i = ws(b, i)];
-  if (c == ']') return i + 1;
-  for (;;) {
-    i = skipValue(b, i, depth);
-    if (i == SIZE_MAX) return SIZE_MAX;
-    c = b[i];
-    if (c <= 32) c = b[i = ws(b, i)];
-    if (c == ',') {
-      c = b[++i];
-      if (c <= 32) i = ws(b, i);
-    } else if (c == ']') {
-      return i + 1;
-    } else {
-      return SIZE_MAX;
-    }
-  }
-}
-
-size_t skipValue(const uint8_t* b, size_t i, int depth) {
-  const uint8_t c = b[i];
-  bool esc;
-  if (c == '"') return scanString(b, i + 1, esc);
-  if (c == '{') return skipObject(b, i + 1, depth + 1);
-  if (c == '-' || digit(c)) return scanNumber(b, i);
-  if (c == '[') return skipArray(b, i + 1, depth + 1);
-  if (c == 'n') return b[i + 1] == 'u' && b[i + 2] == 'l' && b[i + 3] == 'l' ? i + 4 : SIZE_MAX;
-  if (c == 't') return b[i + 1] == 'r' && b[i + 2] == 'u' && b[i + 3] == 'e' ? i + 4 : SIZE_MAX;
-  if (c == 'f') return b[i + 1] == 'a' && b[i + 2] == 'l' && b[i + 3] == 's' && b[i + 4] == 'e' ? i + 5 : SIZE_MAX;
-  return SIZE_MAX;
-}
-
 // ---------------------------------------------------------------- time
 
 // A port of src/events/time.ts parseTimeMicros, for a time string of plain ASCII bytes (no
@@ -354,13 +287,97 @@ int ctxKey(const char* k, size_t n) {
   return K_NONE;
 }
 
+// No key is looked for (skipping).
+int noKey(const char*, size_t) { return K_NONE; }
+
 // The key whose quoted text is b[a, e): which field it names, decoding escapes when it has any.
 template <int (*Match)(const char*, size_t)>
 int keyOf(const uint8_t* b, size_t a, size_t e, bool esc) {
+  if constexpr (Match == noKey) return K_NONE;
   if (!esc) return Match(reinterpret_cast<const char*>(b + a + 1), e - a - 2);
   char name[16];
   size_t n;
   return decodeAsciiKey(b, a, e, name, sizeof name, n) ? Match(name, n) : K_NONE;
+}
+
+// ---------------------------------------------------------------- walking and skipping values
+
+// The members of an object; i is just after its '{'. For each member, onMember(key, i) gets the
+// key as Match names it (K_NONE for the others) and i at the value's first byte, and returns the
+// index just after the value, or SIZE_MAX to give up. Returns the index after the '}', or
+// SIZE_MAX when the object is invalid or onMember gave up.
+template <int (*Match)(const char*, size_t), typename OnMember>
+inline size_t walkObject(const uint8_t* b, size_t i, OnMember&& onMember) {
+  uint8_t c = b[i];
+  if (c <= 32) c = b[i = ws(b, i)];
+  if (c == '}') return i + 1;
+  for (;;) {
+    if (c != '"') return SIZE_MAX;
+    const size_t kStart = i;
+    bool esc;
+    i = scanString(b, i + 1, esc);
+    if (i == SIZE_MAX) return SIZE_MAX;
+    const int key = keyOf<Match>(b, kStart, i, esc);
+    if (b[i] != ':') {
+      i = ws(b, i);
+      if (b[i] != ':') return SIZE_MAX;
+    }
+    c = b[++i];
+    if (c <= 32) i = ws(b, i);
+    i = onMember(key, i);
+    if (i == SIZE_MAX) return SIZE_MAX;
+    c = b[i];
+    if (c <= 32) c = b[i = ws(b, i)];
+    if (c == ',') {
+      c = b[++i];
+      if (c <= 32) c = b[i = ws(b, i)];
+    } else if (c == '}') {
+      return i + 1;
+    } else {
+      return SIZE_MAX;
+    }
+  }
+}
+
+size_t skipValue(const uint8_t* b, size_t i, int depth);
+
+size_t skipObject(const uint8_t* b, size_t i, int depth) {
+  if (depth > kMaxDepth) return SIZE_MAX;
+  return walkObject<noKey>(b, i, [&](int, size_t at) { return skipValue(b, at, depth); });
+}
+
+size_t skipArray(const uint8_t* b, size_t i, int depth) {
+  if (depth > kMaxDepth) return SIZE_MAX;
+  uint8_t c = b[i];
+  if (c <= 32) c = b[i = ws(b, i)];
+  if (c == ']') return i + 1;
+  for (;;) {
+    i = skipValue(b, i, depth);
+    if (i == SIZE_MAX) return SIZE_MAX;
+    c = b[i];
+    if (c <= 32) c = b[i = ws(b, i)];
+    if (c == ',') {
+      c = b[++i];
+      if (c <= 32) i = ws(b, i);
+    } else if (c == ']') {
+      return i + 1;
+    } else {
+      return SIZE_MAX;
+    }
+  }
+}
+
+size_t skipValue(const uint8_t* b, size_t i, int depth) {
+  const uint8_t c = b[i];
+  bool esc;
+  if (c == '"') return scanString(b, i + 1, esc);
+  if (c == '{') return skipObject(b, i + 1, depth + 1);
+  if (c == '-' || digit(c)) return scanNumber(b, i);
+  if (c == '[') return skipArray(b, i + 1, depth + 1);
+  if (c == 'n') return b[i + 1] == 'u' && b[i + 2] == 'l' && b[i + 3] == 'l' ? i + 4 : SIZE_MAX;
+  if (c == 't') return b[i + 1] == 'r' && b[i + 2] == 'u' && b[i + 3] == 'e' ? i + 4 : SIZE_MAX;
+  if (c == 'f') return b[i + 1] == 'a' && b[i + 2] == 'l' && b[i + 3] == 's' && b[i + 4] == 'e' ? i + 5 : SIZE_MAX;
+  return SIZE_MAX;
 }
 
 // ---------------------------------------------------------------- needed values
@@ -389,63 +406,39 @@ bool readStringOrNull(const uint8_t* b, size_t i, Span& out, size_t& end) {
   return false;
 }
 
-// The context object; i is just after its '{'. Sets its two fields (absent unless present) and
-// end (after the '}'); false when invalid or a needed value has another type.
-bool scanContext(const uint8_t* b, size_t i, Span& course, Span& user, Span& path, size_t& end) {
+
+// readStringOrNull as a member value: the index after it, or SIZE_MAX.
+inline size_t stringOrNullAt(const uint8_t* b, size_t i, Span& out) {
+  size_t end;
+  return readStringOrNull(b, i, out, end) ? end : SIZE_MAX;
+}
+
+// The context object; i is just after its '{'. Sets its three fields (absent unless present);
+// returns the index after the '}', or SIZE_MAX when invalid or a needed value has another type.
+size_t scanContext(const uint8_t* b, size_t i, Span& course, Span& user, Span& path) {
   course = {V_ABSENT, 0, 0};
   user = {V_ABSENT, 0, 0};
   path = {V_ABSENT, 0, 0};
-  uint8_t c = b[i];
-  if (c <= 32) c = b[i = ws(b, i)];
-  if (c != '}') {
-    for (;;) {
-      if (c != '"') return false;
-      const size_t kStart = i;
-      bool esc;
-      i = scanString(b, i + 1, esc);
-      if (i == SIZE_MAX) return false;
-      const int key = keyOf<ctxKey>(b, kStart, i, esc);
-      if (b[i] != ':') {
-        i = ws(b, i);
-        if (b[i] != ':') return false;
+  return walkObject<ctxKey>(b, i, [&](int key, size_t at) -> size_t {
+    if (key == K_NONE) return skipValue(b, at, 2);
+    if (key == F_CTX_COURSE) return stringOrNullAt(b, at, course);
+    if (key == F_CTX_PATH) {
+      // read for module_id only: a path of another type is noted, never a reason to give up
+      size_t e = stringOrNullAt(b, at, path);
+      if (e == SIZE_MAX) {
+        e = skipValue(b, at, 2);
+        path = {V_OTHER, static_cast<int32_t>(at), static_cast<int32_t>(e)};
       }
-      c = b[++i];
-      if (c <= 32) c = b[i = ws(b, i)];
-      if (key == K_NONE) {
-        i = skipValue(b, i, 2);
-        if (i == SIZE_MAX) return false;
-      } else if (key == F_CTX_COURSE) {
-        if (!readStringOrNull(b, i, course, i)) return false;
-      } else if (key == F_CTX_PATH) {
-        // read for module_id only: a path of another type is noted, never a reason to give up
-        if (!readStringOrNull(b, i, path, i)) {
-          const size_t start = i;
-          i = skipValue(b, i, 2);
-          if (i == SIZE_MAX) return false;
-          path = {V_OTHER, static_cast<int32_t>(start), static_cast<int32_t>(i)};
-        }
-      } else if (c == '-' || digit(c)) {
-        const size_t e = scanNumber(b, i);
-        if (e == SIZE_MAX) return false;
-        user = {V_NUMBER, static_cast<int32_t>(i), static_cast<int32_t>(e)};
-        i = e;
-      } else {
-        if (!readStringOrNull(b, i, user, i)) return false;
-      }
-      c = b[i];
-      if (c <= 32) c = b[i = ws(b, i)];
-      if (c == ',') {
-        c = b[++i];
-        if (c <= 32) c = b[i = ws(b, i)];
-      } else if (c == '}') {
-        break;
-      } else {
-        return false;
-      }
+      return e;
     }
-  }
-  end = i + 1;
-  return true;
+    // user_id: a number or a string / null
+    if (b[at] == '-' || digit(b[at])) {
+      const size_t e = scanNumber(b, at);
+      user = {V_NUMBER, static_cast<int32_t>(at), static_cast<int32_t>(e)};
+      return e;
+    }
+    return stringOrNullAt(b, at, user);
+  });
 }
 
 // One line in the scratch buffer (nb bytes, NUL after them). Spans are relative to its start.
@@ -459,62 +452,33 @@ bool scanLine(const uint8_t* b, size_t nb, Span* f, LineFlags& flags) {
   flags = {false, false, 0};
   size_t i = ws(b, 0);
   if (b[i] != '{') return false;
-  uint8_t c = b[++i];
-  if (c <= 32) c = b[i = ws(b, i)];
-  if (c != '}') {
-    for (;;) {
-      if (c != '"') return false;
-      const size_t kStart = i;
-      bool esc;
-      i = scanString(b, i + 1, esc);
-      if (i == SIZE_MAX) return false;
-      const int key = keyOf<topKey>(b, kStart, i, esc);
-      if (b[i] != ':') {
-        i = ws(b, i);
-        if (b[i] != ':') return false;
-      }
-      c = b[++i];
-      if (c <= 32) c = b[i = ws(b, i)];
-      if (key == K_NONE || key == K_ID || key == K_MODULE_ID) {
-        if (key == K_ID) flags.hasId = true;
-        if (key == K_MODULE_ID) flags.hasModuleId = true;
-        i = skipValue(b, i, 1);
-        if (i == SIZE_MAX) return false;
-      } else if (key == F_EVENT) {
-        const size_t start = i;
-        i = skipValue(b, i, 1);
-        if (i == SIZE_MAX) return false;
-        f[F_EVENT] = {V_TEXT, static_cast<int32_t>(start), static_cast<int32_t>(i)};
-      } else if (key == K_CONTEXT) {
-        if (c == '{') {
-          if (!scanContext(b, i + 1, f[F_CTX_COURSE], f[F_CTX_USER], f[F_CTX_PATH], i)) return false;
-          flags.contextKind = 1;
-        } else {
-          // not an object: context.course_id / user_id are undefined (the last `context` wins)
-          f[F_CTX_COURSE] = {V_ABSENT, 0, 0};
-          f[F_CTX_USER] = {V_ABSENT, 0, 0};
-          f[F_CTX_PATH] = {V_ABSENT, 0, 0};
-          flags.contextKind = 2;
-          i = skipValue(b, i, 1);
-          if (i == SIZE_MAX) return false;
-        }
-      } else {
-        if (!readStringOrNull(b, i, f[key], i)) return false;
-      }
-      c = b[i];
-      if (c <= 32) c = b[i = ws(b, i)];
-      if (c == ',') {
-        c = b[++i];
-        if (c <= 32) c = b[i = ws(b, i)];
-      } else if (c == '}') {
-        break;
-      } else {
-        return false;
-      }
+  i = walkObject<topKey>(b, i + 1, [&](int key, size_t at) -> size_t {
+    if (key == K_NONE || key == K_ID || key == K_MODULE_ID) {
+      if (key == K_ID) flags.hasId = true;
+      if (key == K_MODULE_ID) flags.hasModuleId = true;
+      return skipValue(b, at, 1);
     }
-  }
+    if (key == F_EVENT) {
+      const size_t e = skipValue(b, at, 1);
+      f[F_EVENT] = {V_TEXT, static_cast<int32_t>(at), static_cast<int32_t>(e)};
+      return e;
+    }
+    if (key == K_CONTEXT) {
+      if (b[at] == '{') {
+        flags.contextKind = 1;
+        return scanContext(b, at + 1, f[F_CTX_COURSE], f[F_CTX_USER], f[F_CTX_PATH]);
+      }
+      // not an object: context.course_id / user_id / path are undefined (the last `context` wins)
+      f[F_CTX_COURSE] = {V_ABSENT, 0, 0};
+      f[F_CTX_USER] = {V_ABSENT, 0, 0};
+      f[F_CTX_PATH] = {V_ABSENT, 0, 0};
+      flags.contextKind = 2;
+      return skipValue(b, at, 1);
+    }
+    return stringOrNullAt(b, at, f[key]);
+  });
   // nothing but whitespace after the closing '}' (the NUL at nb ends the line)
-  return ws(b, i + 1) == nb;
+  return i != SIZE_MAX && ws(b, i) == nb;
 }
 
 // ---------------------------------------------------------------- video payloads
@@ -627,65 +591,40 @@ bool scanVideoPayload(const uint8_t* b, size_t n, VideoValue* v, uint8_t* side, 
   for (int k = 0; k < N_VIDEO_KEYS; k++) v[k] = {V_ABSENT, 0, 0, 0};
   size_t i = ws(b, 0);
   if (b[i] != '{') return false;
-  uint8_t c = b[++i];
-  if (c <= 32) c = b[i = ws(b, i)];
-  if (c != '}') {
-    for (;;) {
-      if (c != '"') return false;
-      const size_t kStart = i;
-      bool esc;
-      i = scanString(b, i + 1, esc);
-      if (i == SIZE_MAX) return false;
-      const int key = keyOf<videoKey>(b, kStart, i, esc);
-      if (b[i] != ':') {
-        i = ws(b, i);
-        if (b[i] != ':') return false;
-      }
-      c = b[++i];
-      if (c <= 32) c = b[i = ws(b, i)];
-      if (key == K_NONE) {
-        i = skipValue(b, i, 1);
-        if (i == SIZE_MAX) return false;
-      } else if (c == 'n') {
-        if (!(b[i + 1] == 'u' && b[i + 2] == 'l' && b[i + 3] == 'l')) return false;
-        v[key] = {V_NULL, 0, 0, 0};
-        i += 4;
-      } else if (c == '"') {
-        const size_t e = scanString(b, i + 1, esc);
-        if (e == SIZE_MAX || esc) return false;
-        if (key != VK_ID && !isPlainDecimal(b, i + 1, e - 1)) return false;
-        bool ascii = true;
-        for (size_t k = i + 1; k + 1 < e; k++) ascii &= b[k] < 0x80;
-        const size_t len = e - 1 - (i + 1);
-        memcpy(side + sideAt, b + i + 1, len);
-        v[key] = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(sideAt), static_cast<int32_t>(sideAt + len), 0};
-        sideAt += len;
-        i = e;
-      } else if (key != VK_ID && (c == '-' || digit(c))) {
-        const size_t e = scanNumber(b, i);
-        if (e == SIZE_MAX) return false;
-        double d;
-        const auto r = std::from_chars(reinterpret_cast<const char*>(b + i), reinterpret_cast<const char*>(b + e), d);
-        // out of range: JSON.parse gives ±Infinity or ±0; not worth matching here
-        if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + e)) return false;
-        v[key] = {V_NUMBER, 0, 0, d};
-        i = e;
-      } else {
-        return false;  // an id that is not a string, or an object, array or boolean
-      }
-      c = b[i];
-      if (c <= 32) c = b[i = ws(b, i)];
-      if (c == ',') {
-        c = b[++i];
-        if (c <= 32) c = b[i = ws(b, i)];
-      } else if (c == '}') {
-        break;
-      } else {
-        return false;
-      }
+  i = walkObject<videoKey>(b, i + 1, [&](int key, size_t at) -> size_t {
+    if (key == K_NONE) return skipValue(b, at, 1);
+    const uint8_t c = b[at];
+    if (c == 'n') {
+      if (!(b[at + 1] == 'u' && b[at + 2] == 'l' && b[at + 3] == 'l')) return SIZE_MAX;
+      v[key] = {V_NULL, 0, 0, 0};
+      return at + 4;
     }
-  }
-  return ws(b, i + 1) == n;
+    if (c == '"') {
+      bool esc;
+      const size_t e = scanString(b, at + 1, esc);
+      if (e == SIZE_MAX || esc) return SIZE_MAX;
+      if (key != VK_ID && !isPlainDecimal(b, at + 1, e - 1)) return SIZE_MAX;
+      bool ascii = true;
+      for (size_t k = at + 1; k + 1 < e; k++) ascii &= b[k] < 0x80;
+      const size_t len = e - 1 - (at + 1);
+      memcpy(side + sideAt, b + at + 1, len);
+      v[key] = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(sideAt), static_cast<int32_t>(sideAt + len), 0};
+      sideAt += len;
+      return e;
+    }
+    if (key != VK_ID && (c == '-' || digit(c))) {
+      const size_t e = scanNumber(b, at);
+      if (e == SIZE_MAX) return SIZE_MAX;
+      double d;
+      const auto r = std::from_chars(reinterpret_cast<const char*>(b + at), reinterpret_cast<const char*>(b + e), d);
+      // out of range: JSON.parse gives ±Infinity or ±0; not worth matching here
+      if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + e)) return SIZE_MAX;
+      v[key] = {V_NUMBER, 0, 0, d};
+      return e;
+    }
+    return SIZE_MAX;  // an id that is not a string, or an object, array or boolean
+  });
+  return i != SIZE_MAX && ws(b, i) == n;
 }
 
 // The video payload of the line in `b` (the line scratch) whose fields are `f`: true and the

@@ -440,18 +440,23 @@ function readStringOrNull(b: Uint8Array, i: number): string | null | undefined {
 
 /** The value of the JSON number b[i, e) (valid per scanNumber), as JSON.parse reads it. */
 function numberAt(b: Uint8Array, i: number, e: number): number {
-  if (e - i <= 15) {
-    // plain digits: exact as an integer (no sign, fraction or exponent; < 2^53)
-    let v = 0;
-    let k = i;
-    for (; k < e; k++) {
-      const c = b[k]!;
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
-    }
-    if (k === e) return v;
+  const v = plainInteger(b, i, e);
+  return v >= 0 ? v : Number(sliceOf(i, e)); // same conversion as JSON.parse for a valid JSON number
+}
+
+/**
+ * The value of b[i, e) when it is plain digits, at most 15 (exact as an integer: no sign,
+ * fraction or exponent, < 2^53); else -1.
+ */
+export function plainInteger(b: Uint8Array, i: number, e: number): number {
+  if (e - i > 15) return -1;
+  let v = 0;
+  for (let k = i; k < e; k++) {
+    const c = b[k]!;
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
   }
-  return Number(sliceOf(i, e)); // same conversion as JSON.parse for a valid JSON number
+  return v;
 }
 
 /**

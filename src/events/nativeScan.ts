@@ -6,7 +6,7 @@
  * returns null and the caller scans in JavaScript. The two are tested equal line for line.
  */
 import { createRequire } from 'node:module';
-import { OTHER_TYPE, type CoreFields, type ModuleIdInputs } from './fastCore.ts';
+import { OTHER_TYPE, plainInteger, type CoreFields, type ModuleIdInputs } from './fastCore.ts';
 import type { JsonObject } from './types.ts';
 
 interface FastscanAddon {
@@ -149,18 +149,8 @@ function userField(rec: Int32Array, r: number, buf: Buffer): number | string | n
   if (rec[r] !== V_NUMBER) return stringField(rec, r, buf);
   const a = rec[r + 1]!;
   const e = rec[r + 2]!;
-  if (e - a <= 15) {
-    // plain digits: exact as an integer (no sign, fraction or exponent; < 2^53)
-    let v = 0;
-    let k = a;
-    for (; k < e; k++) {
-      const c = buf[k]!;
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
-    }
-    if (k === e) return v;
-  }
-  return Number(latin1(buf, a, e)); // the same conversion as JSON.parse for a valid JSON number
+  const v = plainInteger(buf, a, e);
+  return v >= 0 ? v : Number(latin1(buf, a, e)); // the same conversion as JSON.parse for a valid JSON number
 }
 
 /**
