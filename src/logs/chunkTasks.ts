@@ -5,6 +5,7 @@ import { addEventFacts, coreOfRow, eventKind, FactsByCourse, type FactsBuilder }
 import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type Json, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
+import { slashCourseId } from '../ids.ts';
 import { OTHER_TYPE, scanCore, scanCoreBytes, type CoreFields } from '../events/fastCore.ts';
 import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17 } from '../events/rephrase.ts';
@@ -240,10 +241,7 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
   // forum, problem_check and show_answer events only when the scanner read what module_id needs
   // (the native one does)
   if (kind !== 0 && kind !== EVENT_KIND.video && !(ROW_KINDS.has(kind) && f.moduleIdInputs !== undefined)) return FAST_FULL;
-  const course = resolveCourseId({
-    course_id: f.course_id, event_source: f.event_source, page: f.page, event_type: f.event_type,
-    ...(f.context_course_id !== undefined ? { context: { course_id: f.context_course_id } } : {}),
-  } as never).courseId;
+  const course = courseOfScanned(f);
   let row: JsonObject | null = null;
   if (kind === EVENT_KIND.video && course !== null) {
     const payload = f.videoPayload;
@@ -256,6 +254,30 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
   if (course === null) facts.unknownEvents++;
   else addEventFacts(facts.counted(course), { username: f.username, eventType: f.event_type, eventSource: f.event_source, ip: f.ip }, timeUs, kind, row);
   return FAST_DONE;
+}
+
+// The last context.course_id seen and its slash form (lines of a chunk mostly share a few courses).
+let lastContextCourse: string | null = null;
+let lastCourse = '';
+
+/**
+ * `resolveCourseId` of a scanned line; its most common case — no top-level course_id, a
+ * non-empty context.course_id — remembers the last conversion, and builds no event object.
+ */
+function courseOfScanned(f: CoreFields): string | null {
+  const top = f.course_id;
+  const cid = f.context_course_id;
+  if ((top === undefined || top === null || top === '') && typeof cid === 'string' && cid !== '') {
+    if (cid !== lastContextCourse) {
+      lastContextCourse = cid;
+      lastCourse = slashCourseId(cid);
+    }
+    return lastCourse;
+  }
+  return resolveCourseId({
+    course_id: top, event_source: f.event_source, page: f.page, event_type: f.event_type,
+    ...(cid !== undefined ? { context: { course_id: cid } } : {}),
+  } as never).courseId;
 }
 
 /**
