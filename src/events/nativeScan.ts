@@ -1,9 +1,11 @@
 /**
  * The native form of the fast path's field scanner (native/fastscan.cc): one call scans every
  * line of a chunk, and `coreAt` turns a line's result into the same `CoreFields` that
- * `scanCoreBytes` (src/events/fastCore.ts) gives. It is optional: built by `npm ci` when a C++
- * compiler is there (scripts/build-native.mjs); without it, or with EDX2BQ_NATIVE=0, `loadNativeScan`
- * returns null and the caller scans in JavaScript. The two are tested equal line for line.
+ * `scanCoreBytes` (src/events/fastCore.ts) gives; `lazyCoreAt`, used by the pass, adds what only
+ * the native scanner reads (the parsed time, video payload fields, module_id's other inputs).
+ * It is optional: built by `npm ci` when a C++ compiler is there (scripts/build-native.mjs);
+ * without it, or with EDX2BQ_NATIVE=0, `scanChunkNative` returns null and the caller scans in
+ * JavaScript. The two are tested equal line for line (test/fastCore.test.ts).
  */
 import { createRequire } from 'node:module';
 import { OTHER_TYPE, plainInteger, type CoreFields, type ModuleIdInputs } from './fastCore.ts';
@@ -199,11 +201,10 @@ function eventText(rec: Int32Array, r: number, buf: Buffer): string | undefined 
 }
 
 /**
- * The same fields, with `page` and `event_text` — long, and read only for some events (a course
- * guessed from the page; video payloads) — and `time` made into strings only when read,
- * `timeUs` set to parseTimeMicros(time) when the native code parsed it, and `videoPayload` when
- * it read a video event's payload. Must be used before
- * the next `scanChunkNative` call, which reuses the records.
+ * The same fields, with `page`, `event_text` and `time` made into strings only when read (long,
+ * or read only for some events), plus `timeUs` when the native code parsed the time,
+ * `videoPayload` when it read a video event's payload, and `moduleIdInputs`. Must be used
+ * before the next `scanChunkNative` call, which reuses the records.
  */
 class LazyCore implements CoreFields {
   readonly timeUs: number | undefined;
