@@ -9,8 +9,14 @@
 // is an object, and the spans give exactly the values JSON.parse(line) would (the last of
 // duplicate keys wins; escaped values are handed back with their quotes so that JavaScript
 // decodes them with JSON.parse). Anything it cannot vouch for is reported as not scanned, and
-// the caller takes the JavaScript path. Its equality with fastCore.ts is tested on every
-// generated and fixture line and on hand-made edge cases (test/nativeScan.test.ts).
+// the caller takes the JavaScript path. Its equality with fastCore.ts and JSON.parse is tested on
+// every generated and fixture line, on hand-made edge cases and on random mutations
+// (test/fastCore.test.ts).
+//
+// Beyond fastCore.ts it also reads, per line: the time as microseconds (a port of time.ts
+// parseTimeMicros), a video event's four payload fields (chunkTasks.ts videoPayloadRow), and
+// what module_id's rules read besides (`_id` / `module_id` present, the kind of `context`,
+// `context.path`); test/nativeScan.test.ts and test/personDay-generated.test.ts check those.
 //
 // Bytes >= 0x80 are accepted inside strings without checking UTF-8: the caller rejects lines
 // that are not UTF-8 before it reads any result.
