@@ -5,6 +5,7 @@
  * test/fastCore.test.ts, and the facts of the aggregate-only pass with it against the full parse
  * in test/personDay-generated.test.ts.
  */
+import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { scanCoreBytes, type CoreFields } from '../src/events/fastCore.ts';
@@ -165,6 +166,35 @@ describe.skipIf(off)('the native scanner', () => {
     expect(read).toBeGreaterThan(100);
     const plain = lazyCoreAt(scan, 0, buf)!.videoPayload;
     expect(plain).toEqual({ id: 'i4x-MITx-6_00x-video-Video_6', currentTime: 187.11 });
+  });
+
+  it('survives random bytes and truncated tokens, and agrees with scanCoreBytes on every UTF-8 line', () => {
+    // lines cut in the middle of every kind of token, NUL and high bytes, deep nesting: the
+    // scanner must never read past a line (a crash kills the test run) and must agree with the
+    // JavaScript scanner wherever the caller would use its answer (valid UTF-8 lines)
+    const pieces = ['{', '}', '[', ']', '"', '\\', '\\u', '\\u12', '\\ud83d', ':', ',', ' ', 'null', 'nul', 'true', '-', '1e', '0.', '12345678901234567890',
+      '"time"', '"username"', '"event"', '"context"', '"event_type"', '"play_video"', '"path"', '"_id"', '"module_id"', '"id"', '"currentTime"',
+      '"2015-03-01T10:00:00Z"', 'é', '\u0000', '\u0001', '\u00ff', '\uffff', '"{\\"id\\":1}"', '{"a":'.repeat(40)];
+    let rnd = 7;
+    const next = (n: number) => ((rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0) % n);
+    let utf8Lines = 0;
+    for (let round = 0; round < 300; round++) {
+      const lines: Buffer[] = [];
+      for (let l = 0; l < 12; l++) {
+        const parts: Buffer[] = [];
+        for (let k = next(30); k > 0; k--) parts.push(next(5) === 0 ? Buffer.from([next(256)]) : Buffer.from(pieces[next(pieces.length)]!));
+        lines.push(Buffer.concat(parts));
+      }
+      const chunk = Buffer.concat(lines.flatMap((b, i) => (i === 0 ? [b] : [Buffer.from('\n'), b])));
+      const scan = scanChunkNative(chunk)!;
+      jsCut(chunk).forEach(([s, e], i) => {
+        expect(lineBounds(scan, i)).toEqual([s, e]);
+        if (!isUtf8(chunk.subarray(s, e))) return;
+        utf8Lines++;
+        expect(coreAt(scan, i, chunk), chunk.toString('utf8', s, e)).toEqual(scanCoreBytes(chunk, s, e));
+      });
+    }
+    expect(utf8Lines).toBeGreaterThan(1000);
   });
 
   it('grows its result records for a chunk of many lines', () => {

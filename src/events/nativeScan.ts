@@ -65,13 +65,18 @@ const utf8: (buf: Buffer, start: number, end: number) => string =
 
 let addon: FastscanAddon | null | undefined;
 
-/** The addon, or null when it is not built or is switched off (EDX2BQ_NATIVE=0). */
+/**
+ * The addon, or null when it is not built or is switched off (EDX2BQ_NATIVE=0).
+ * EDX2BQ_NATIVE_ADDON names another build of it (scripts/check-native-asan.sh runs the tests
+ * with one built with AddressSanitizer).
+ */
 function loadAddon(): FastscanAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (process.env.EDX2BQ_NATIVE === '0') return addon;
   try {
-    const loaded = createRequire(import.meta.url)('../../build/native/fastscan.node') as FastscanAddon;
+    const file = process.env.EDX2BQ_NATIVE_ADDON || '../../build/native/fastscan.node';
+    const loaded = createRequire(import.meta.url)(file) as FastscanAddon;
     // a stale build with another record layout is not used
     if (loaded.stride === STRIDE) addon = loaded;
   } catch {
