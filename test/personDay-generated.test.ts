@@ -177,6 +177,28 @@ describe.each([
     if (native && nativeScanAvailable()) expect(lines.length - r.slow).toBeGreaterThanOrEqual(9 * 2 + 31 * 2 + 2);
   });
 
+  it('on transcript candidates of every shape (link_clicked payloads, translation URLs)', () => {
+    const c = 'course-v1:MITx+6.002x+2T2014';
+    const dl = 'https://courses.edx.org/courses/x/xblock/v/handler/transcript/download';
+    const payloads = [
+      JSON.stringify({ target_url: dl, current_url: 'x' }), JSON.stringify({ target_url: 'https://x/other' }), JSON.stringify({ target_url: 5 }), '{}', '[1]',
+      JSON.stringify(JSON.stringify({ target_url: dl })), JSON.stringify(' ' + JSON.stringify({ target_url: dl })), JSON.stringify('\u00a0' + JSON.stringify({ target_url: dl })),
+      JSON.stringify('{"target_url": '), JSON.stringify('not json'), JSON.stringify(''), 'null', '7', '"{\\"target_url\\": \\"' + dl + '\\", \\"target_url\\": \\"x\\"}"',
+    ];
+    const lines: string[] = [];
+    for (const p of payloads) {
+      lines.push(`{"username": "alice", "event_type": "edx.ui.lms.link_clicked", "event_source": "browser", "event": ${p}, "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:00Z"}`);
+    }
+    lines.push(`{"username": "alice", "event_type": "edx.ui.lms.link_clicked", "event_source": "browser", "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:01Z"}`);
+    for (const t of ['/handler/transcript/translation/es', '/handler/transcript/translation/zh_HANS?x=1', '/transcript/translation/fr', '/handler/transcript/translation/', '/handler/transcript/translation/pt#f']) {
+      lines.push(`{"username": "bob", "event_type": "/courses/${c}/xblock/block-v1:MITx+6.002x+2T2014+type@video+block@v1${t}", "event_source": "server", "event": {"GET": {}}, "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:02Z"}`);
+    }
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // none of them needs the full path
+    expect(r.slow).toBe(0);
+  });
+
   it.skipIf(!hasTrackingFixtures)('on every real fixture line', () => {
     let files = 0;
     const walk = (d: string) => {

@@ -10,7 +10,8 @@ const WORKER_OLD_GENERATION_MB = 128;
  */
 const WORKER_YOUNG_GENERATION_MB = 48;
 
-const WORKER_FILE = new URL('../../workers/log-worker.ts', import.meta.url).href;
+// a CommonJS entry that imports workers/log-worker.ts (see the comment there for why)
+const WORKER_FILE = new URL('../../workers/log-worker.cjs', import.meta.url).href;
 
 export function defaultWorkerCount(): number {
   return Math.max(1, os.availableParallelism());
