@@ -19,7 +19,7 @@ import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { readLineChunks } from '../src/logs/chunkReader.ts';
 import { discoverInputs } from '../src/logs/inputs.ts';
-import { createLogPool } from '../src/logs/pool.ts';
+import { createLogPool, destroyLogPool } from '../src/logs/pool.ts';
 import { Semaphore } from '../src/logs/semaphore.ts';
 import { splitLogs } from '../src/logs/split.ts';
 import { forEachLine } from '../src/logs/lines.ts';
@@ -55,7 +55,7 @@ async function floor(dir: string, workers: number, chunkMB: number) {
   }
   await Promise.all(tasks);
   const seconds = (performance.now() - started) / 1000;
-  await pool.destroy();
+  await destroyLogPool(pool);
   return { seconds, lines, events: objects, bytesIn: progress.bytesRead, textBytes: progress.textBytes, maxRssMB: maxRssMB() };
 }
 

@@ -33,4 +33,22 @@ export function parse(task: { chunk: Uint8Array }) {
   return parseChunk(task.chunk);
 }
 
+/**
+ * Waits until `workers` barrier tasks have arrived, one per worker (src/logs/pool.ts
+ * destroyLogPool); at most 10 s (`timeoutMs`), so a lost worker cannot hang the pool's end.
+ */
+export function barrier(task: { counter: Int32Array; workers: number; timeoutMs?: number }): void {
+  const { counter, workers } = task;
+  if (Atomics.add(counter, 0, 1) + 1 >= workers) {
+    Atomics.notify(counter, 0);
+    return;
+  }
+  const deadline = Date.now() + (task.timeoutMs ?? 10_000);
+  for (;;) {
+    const arrived = Atomics.load(counter, 0);
+    if (arrived >= workers || Date.now() > deadline) return;
+    Atomics.wait(counter, 0, arrived, 100);
+  }
+}
+
 export default split;

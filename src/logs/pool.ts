@@ -10,8 +10,7 @@ const WORKER_OLD_GENERATION_MB = 128;
  */
 const WORKER_YOUNG_GENERATION_MB = 48;
 
-// a CommonJS entry that imports workers/log-worker.ts (see the comment there for why)
-const WORKER_FILE = new URL('../../workers/log-worker.cjs', import.meta.url).href;
+const WORKER_FILE = new URL('../../workers/log-worker.ts', import.meta.url).href;
 
 export function defaultWorkerCount(): number {
   return Math.max(1, os.availableParallelism());
@@ -31,4 +30,21 @@ export function createLogPool(workers: number): Piscina {
     // speed; young generation, see WORKER_YOUNG_GENERATION_MB).
     resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
+}
+
+/**
+ * Destroys the pool once every worker has finished loading its module. Terminating a worker
+ * while Piscina's require() is still instantiating the worker's ES module makes Node abort the
+ * whole process (an assertion in ModuleWrap::CreateRequiredModuleFacade): seen once in a full
+ * test run, where a small input was done before the second worker had started. Loading the
+ * module through a CommonJS entry with import() instead was tried: a worker terminated during
+ * that import never exited, and the process hung (1 run in 15). So: one barrier task per worker
+ * (each waits on a shared counter until all have arrived, and a worker runs one task at a time),
+ * then destroy.
+ */
+export async function destroyLogPool(pool: Piscina): Promise<void> {
+  const workers = pool.options.maxThreads;
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  await Promise.allSettled(Array.from({ length: workers }, () => pool.run({ counter, workers }, { name: 'barrier' })));
+  await pool.destroy();
 }

@@ -11,7 +11,7 @@ import { assembleDate, partsDir } from './finalize.ts';
 import { discoverInputs, type LogInput } from './inputs.ts';
 import { acquireDirLock } from './lock.ts';
 import { hasLogs, loadMarkers, markerCourseIds, markerOutputs, markerPath, writeMarker, type InputMarker, type InputOutputs } from './markers.ts';
-import { createLogPool } from './pool.ts';
+import { createLogPool, destroyLogPool } from './pool.ts';
 import { RejectWriter } from './rejectWriter.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -170,7 +170,7 @@ export async function splitLogs(args: string[], opts: SplitOptions, progress: Sp
     }
     await fs.promises.rm(tmpRoot, { recursive: true, force: true });
   } finally {
-    if (pool) await pool.destroy();
+    if (pool) await destroyLogPool(pool);
     await release();
   }
   const order = new Map(inputs.map((i, k) => [i.path, k]));
