@@ -41,7 +41,7 @@ constexpr size_t kPad = 32;            // bytes after the line's NUL, so 16-byte
 // Fields, in the order of the result record.
 enum Field { F_TIME, F_USERNAME, F_EVENT_TYPE, F_EVENT_SOURCE, F_PAGE, F_IP, F_COURSE_ID, F_CTX_COURSE, F_CTX_USER, F_EVENT, F_CTX_PATH, N_FIELDS };
 // Value kinds (must match src/events/nativeScan.ts).
-enum Kind { V_ABSENT = 0, V_NULL = 1, V_ASCII = 2, V_UTF8 = 3, V_ESCAPED = 4, V_NUMBER = 5, V_TEXT = 6, V_OTHER = 7 };
+enum Kind { V_ABSENT = 0, V_NULL = 1, V_ASCII = 2, V_UTF8 = 3, V_ESCAPED = 4, V_NUMBER = 5, V_TEXT = 6, V_OTHER = 7, V_CONST = 8 };
 // Result record of one line: start, end, scanned (0/1), then kind, start, end of each field,
 // then whether the time was parsed (0/1) and, 8-byte aligned, its microseconds as a double.
 constexpr int kTimeState = 3 + 3 * N_FIELDS;  // 36
@@ -64,6 +64,33 @@ constexpr int kStride = kContextKind + 2;                   // 66 int32: records
 struct Span {
   int32_t kind, start, end;
 };
+
+// The commonest event sources and named event types: a value equal to one of these is reported
+// as V_CONST with its index, and JavaScript uses one string made once (the `constants` export)
+// instead of making a string per line (most lines carry one of them).
+const char* const kConstants[] = {
+    "browser", "server", "mobile", "play_video", "load_video", "pause_video", "problem_check", "seq_next", "seq_goto", "seek_video",
+    "page_close", "speed_change_video", "seq_prev", "show_transcript", "stop_video", "hide_transcript", "problem_graded",
+    "problem_show", "problem_save", "problem_reset", "show_answer", "showanswer", "save_problem_check", "edx.video.played",
+    "edx.video.paused", "edx.video.stopped", "edx.video.position.changed", "edx.video.loaded", "edx.ui.lms.link_clicked",
+    "edx.ui.lms.sequence.next_selected", "edx.ui.lms.sequence.previous_selected", "edx.ui.lms.sequence.tab_selected",
+    "edx.ui.lms.outline.selected", "textbook.pdf.page.navigated", "edx.forum.thread.created", "edx.forum.response.created",
+    "edx.forum.comment.created", "edx.forum.searched", "edx.course.enrollment.activated", "edx.course.enrollment.deactivated",
+    "edx.course.enrollment.mode_changed",
+};
+constexpr int kNumConstants = sizeof kConstants / sizeof kConstants[0];
+
+// A plain ASCII value of one of the fields named: V_CONST and its index when it is a constant.
+void markConstant(const uint8_t* b, Span& v) {
+  if (v.kind != V_ASCII) return;
+  const size_t n = v.end - v.start;
+  for (int k = 0; k < kNumConstants; k++) {
+    if (strlen(kConstants[k]) == n && memcmp(kConstants[k], b + v.start, n) == 0) {
+      v = {V_CONST, k, k};
+      return;
+    }
+  }
+}
 
 // Each worker thread has its own scratch line (a NUL after the line, then padding).
 thread_local std::vector<uint8_t> scratch;
@@ -504,9 +531,17 @@ struct VideoValue {
 thread_local std::vector<uint8_t> payloadScratch;
 
 bool isVideoType(const uint8_t* b, const Span& t) {
-  if (t.kind != V_ASCII) return false;
-  const char* k = reinterpret_cast<const char*>(b + t.start);
-  const size_t n = t.end - t.start;
+  const char* k;
+  size_t n;
+  if (t.kind == V_CONST) {
+    k = kConstants[t.start];
+    n = strlen(k);
+  } else if (t.kind == V_ASCII) {
+    k = reinterpret_cast<const char*>(b + t.start);
+    n = t.end - t.start;
+  } else {
+    return false;
+  }
   return (n == 10 && memcmp(k, "play_video", 10) == 0) || (n == 11 && memcmp(k, "pause_video", 11) == 0) ||
          (n == 10 && memcmp(k, "stop_video", 10) == 0) || (n == 10 && memcmp(k, "seek_video", 10) == 0);
 }
@@ -719,6 +754,10 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       memset(scratch.data() + nb, 0, 1 + kPad);
       ok = scanLine(scratch.data(), nb, f, flags);
     }
+    if (ok) {
+      markConstant(scratch.data(), f[F_EVENT_SOURCE]);
+      markConstant(scratch.data(), f[F_EVENT_TYPE]);
+    }
     rec[2] = ok ? 1 : 0;
     rec[kTimeState] = 0;
     rec[kHasId] = ok && flags.hasId;
@@ -727,9 +766,10 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     if (ok) {
       for (int k = 0; k < N_FIELDS; k++) {
         int32_t* r = rec + 3 + 3 * k;
+        const bool constant = f[k].kind == V_CONST;  // an index, not a span of the chunk
         r[0] = f[k].kind;
-        r[1] = f[k].start + static_cast<int32_t>(s);
-        r[2] = f[k].end + static_cast<int32_t>(s);
+        r[1] = f[k].start + (constant ? 0 : static_cast<int32_t>(s));
+        r[2] = f[k].end + (constant ? 0 : static_cast<int32_t>(s));
       }
       const Span& t = f[F_TIME];
       if (t.kind == V_ASCII) {
@@ -763,5 +803,13 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value stride;
   napi_create_int32(env, kStride, &stride);
   napi_set_named_property(env, exports, "stride", stride);
+  napi_value constants;
+  napi_create_array_with_length(env, kNumConstants, &constants);
+  for (int k = 0; k < kNumConstants; k++) {
+    napi_value v;
+    napi_create_string_latin1(env, kConstants[k], NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, constants, k, v);
+  }
+  napi_set_named_property(env, exports, "constants", constants);
   return exports;
 }

@@ -54,6 +54,9 @@ describe.skipIf(off)('the native scanner', () => {
       '{"context": {"user_id": -1.5e3}}',
       '{"a": 1} {"b": 2}',
       '{"username": "x"}\r',
+      // common sources and types come from a table of constants: same values
+      '{"event_source": "browser", "event_type": "play_video"}', '{"event_source": "browse", "event_type": "play_videos"}',
+      '{"event_source": "serve\\u0072", "event_type": "seq_got\\u006f"}', '{"event_type": "edx.course.enrollment.mode_changed", "event_source": "mobile"}',
     ];
     const buf = Buffer.from(lines.join('\n'));
     const scan = scanChunkNative(buf)!;
@@ -71,6 +74,9 @@ describe.skipIf(off)('the native scanner', () => {
     expect(coreAt(scan, 3, buf)).toMatchObject({ event_type: 'xé', ip: null });
     expect(coreAt(scan, 5, buf)?.context_user_id).toBe(-1500);
     expect(coreAt(scan, 6, buf)).toBeNull();
+    expect(coreAt(scan, 8, buf)).toMatchObject({ event_source: 'browser', event_type: 'play_video' });
+    expect(coreAt(scan, 9, buf)).toMatchObject({ event_source: 'browse', event_type: 'play_videos' });
+    expect(coreAt(scan, 10, buf)).toMatchObject({ event_source: 'server', event_type: 'seq_goto' });
   });
 
   it('parses times as parseTimeMicros does (hand-checked in time.test.ts), and leaves escaped ones to it', () => {

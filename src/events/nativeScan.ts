@@ -14,6 +14,8 @@ import type { JsonObject } from './types.ts';
 interface FastscanAddon {
   scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array): number;
   stride: number;
+  /** The strings a V_CONST value's index names (common event sources and types). */
+  constants: string[];
 }
 
 // value kinds of the result records (native/fastscan.cc `Kind`)
@@ -24,6 +26,7 @@ const V_ESCAPED = 4;
 const V_NUMBER = 5;
 const V_TEXT = 6;
 const V_OTHER = 7;
+const V_CONST = 8;
 /** Record layout: line start, line end, scanned, then kind/start/end of each field in this order. */
 const F_TIME = 3;
 const F_USERNAME = 6;
@@ -64,6 +67,7 @@ const utf8: (buf: Buffer, start: number, end: number) => string =
   typeof proto.utf8Slice === 'function' ? (buf, s, e) => (buf as Slicing).utf8Slice!(s, e) : (buf, s, e) => buf.toString('utf8', s, e);
 
 let addon: FastscanAddon | null | undefined;
+let constants: string[] = [];
 
 /**
  * The addon, or null when it is not built or is switched off (EDX2BQ_NATIVE=0).
@@ -78,7 +82,10 @@ function loadAddon(): FastscanAddon | null {
     const file = process.env.EDX2BQ_NATIVE_ADDON || '../../build/native/fastscan.node';
     const loaded = createRequire(import.meta.url)(file) as FastscanAddon;
     // a stale build with another record layout is not used
-    if (loaded.stride === STRIDE) addon = loaded;
+    if (loaded.stride === STRIDE && Array.isArray(loaded.constants)) {
+      addon = loaded;
+      constants = loaded.constants;
+    }
   } catch {
     // not built: the JavaScript scanner is used
   }
@@ -144,6 +151,8 @@ function stringField(rec: Int32Array, r: number, buf: Buffer): string | null | u
       return utf8(buf, rec[r + 1]!, rec[r + 2]!);
     case V_ESCAPED:
       return JSON.parse(utf8(buf, rec[r + 1]!, rec[r + 2]!)) as string;
+    case V_CONST:
+      return constants[rec[r + 1]!];
     case V_NULL:
       return null;
     default:
