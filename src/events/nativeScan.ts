@@ -191,23 +191,16 @@ function videoPayloadAt(scan: ChunkScan, r: number): JsonObject | undefined {
   return p;
 }
 
-/** Line `index`'s core fields, as `scanCoreBytes` gives them; null when it was not scanned. */
+/** The fields `scanCoreBytes` gives, in its order. */
+const CORE_KEYS = ['time', 'username', 'event_type', 'event_source', 'page', 'ip', 'course_id', 'context_course_id', 'context_user_id', 'event_text'] as const;
+
+/** Line `index`'s core fields as a plain object, exactly as `scanCoreBytes` gives them; null when it was not scanned. */
 export function coreAt(scan: ChunkScan, index: number, buf: Buffer): CoreFields | null {
-  const rec = scan.records;
-  const r = index * STRIDE;
-  if (rec[r + 2] !== 1) return null;
-  return {
-    time: stringField(rec, r + F_TIME, buf),
-    username: stringField(rec, r + F_USERNAME, buf),
-    event_type: stringField(rec, r + F_EVENT_TYPE, buf),
-    event_source: stringField(rec, r + F_EVENT_SOURCE, buf),
-    page: stringField(rec, r + F_PAGE, buf),
-    ip: stringField(rec, r + F_IP, buf),
-    course_id: stringField(rec, r + F_COURSE_ID, buf),
-    context_course_id: stringField(rec, r + F_CTX_COURSE, buf),
-    context_user_id: userField(rec, r + F_CTX_USER, buf),
-    event_text: eventText(rec, r, buf),
-  };
+  const lazy = lazyCoreAt(scan, index, buf);
+  if (lazy === null) return null;
+  const plain: Record<string, unknown> = {};
+  for (const k of CORE_KEYS) plain[k] = lazy[k];
+  return plain as unknown as CoreFields;
 }
 
 function eventText(rec: Int32Array, r: number, buf: Buffer): string | undefined {
@@ -215,22 +208,21 @@ function eventText(rec: Int32Array, r: number, buf: Buffer): string | undefined 
 }
 
 /**
- * The same fields, with `page`, `event_text` and `time` made into strings only when read (long,
- * or read only for some events), plus `timeUs` when the native code parsed the time,
- * `videoPayload` when it read a video event's payload, and `moduleIdInputs`. Must be used
- * before the next `scanChunkNative` call, which reuses the records.
+ * A line's fields for the pass. The ones the pass reads on every line are made at once; the
+ * others (`time`, `page`, `event_text`, `context_user_id`, `moduleIdInputs`: long, or read only
+ * for some events) only when read. Plus `timeUs` when the native code parsed the time and
+ * `videoPayload` when it read a video event's payload. Must be used before the next
+ * `scanChunkNative` call, which reuses the records.
  */
 class LazyCore implements CoreFields {
   readonly timeUs: number | undefined;
   readonly videoPayload: JsonObject | undefined;
-  readonly moduleIdInputs: ModuleIdInputs;
   readonly username: string | null | undefined;
   readonly event_type: string | null | undefined;
   readonly event_source: string | null | undefined;
   readonly ip: string | null | undefined;
   readonly course_id: string | null | undefined;
   readonly context_course_id: string | null | undefined;
-  readonly context_user_id: number | string | null | undefined;
   private readonly rec: Int32Array;
   private readonly r: number;
   private readonly buf: Buffer;
@@ -241,20 +233,25 @@ class LazyCore implements CoreFields {
     this.buf = buf;
     this.timeUs = rec[r + TIME_STATE] === 1 ? scan.values[(r + TIME_VALUE) / 2] : undefined;
     this.videoPayload = videoPayloadAt(scan, r);
-    const ctx = rec[r + CONTEXT_KIND];
-    this.moduleIdInputs = {
-      hasId: rec[r + HAS_ID] === 1,
-      hasModuleId: rec[r + HAS_MODULE_ID] === 1,
-      context: ctx === 1 ? 'object' : ctx === 2 ? 'other' : 'absent',
-      path: rec[r + F_CTX_PATH] === V_OTHER ? OTHER_TYPE : stringField(rec, r + F_CTX_PATH, buf),
-    };
     this.username = stringField(rec, r + F_USERNAME, buf);
     this.event_type = stringField(rec, r + F_EVENT_TYPE, buf);
     this.event_source = stringField(rec, r + F_EVENT_SOURCE, buf);
     this.ip = stringField(rec, r + F_IP, buf);
     this.course_id = stringField(rec, r + F_COURSE_ID, buf);
     this.context_course_id = stringField(rec, r + F_CTX_COURSE, buf);
-    this.context_user_id = userField(rec, r + F_CTX_USER, buf);
+  }
+  get context_user_id(): number | string | null | undefined {
+    return userField(this.rec, this.r + F_CTX_USER, this.buf);
+  }
+  get moduleIdInputs(): ModuleIdInputs {
+    const { rec, r } = this;
+    const ctx = rec[r + CONTEXT_KIND];
+    return {
+      hasId: rec[r + HAS_ID] === 1,
+      hasModuleId: rec[r + HAS_MODULE_ID] === 1,
+      context: ctx === 1 ? 'object' : ctx === 2 ? 'other' : 'absent',
+      path: rec[r + F_CTX_PATH] === V_OTHER ? OTHER_TYPE : stringField(rec, r + F_CTX_PATH, this.buf),
+    };
   }
   get time(): string | null | undefined {
     return stringField(this.rec, this.r + F_TIME, this.buf);
@@ -267,7 +264,7 @@ class LazyCore implements CoreFields {
   }
 }
 
-/** `coreAt`, with the long fields decoded only when read (see LazyCore). */
+/** Line `index`'s fields for the pass (see LazyCore); null when it was not scanned. */
 export function lazyCoreAt(scan: ChunkScan, index: number, buf: Buffer): CoreFields | null {
   const r = index * STRIDE;
   return scan.records[r + 2] === 1 ? new LazyCore(scan, r, buf) : null;

@@ -236,31 +236,29 @@ function r3DefaultEvent(ev: JsonObject): Json {
  * The text R2 decoded already (rule A7 of module_id) is not decoded twice.
  */
 function r4r5DecodeAndSerialise(ev: JsonObject, raw: Json, byR2: DecodedEvent): Json {
-  const { value, text } = decodeEvent(raw, byR2);
-  ev.event = text;
-  return value;
-}
-
-/** R4 + R5 of a raw `event` value: the decoded value and the `event` text. */
-function decodeEvent(raw: Json, byR2: DecodedEvent | undefined): { value: Json; text: string } {
   if (typeof raw === 'string') {
     if (mayBeJson(raw)) {
       try {
-        const decoded = (byR2?.text === raw ? byR2.value : JSON.parse(raw)) as Json;
-        return { value: decoded, text: raw }; // R5: the raw text already is a JSON text of the decoded value
+        const decoded = (byR2.text === raw ? byR2.value : JSON.parse(raw)) as Json;
+        ev.event = raw; // R5: the raw text already is a JSON text of the decoded value
+        return decoded;
       } catch {
         // not JSON: the string itself is the payload
       }
     }
-    return { value: raw, text: JSON.stringify(raw) };
+    ev.event = JSON.stringify(raw);
+    return raw;
   }
   // R4: objects are already decoded; other non-strings cannot be decoded and stay.
-  return { value: raw, text: JSON.stringify(raw) ?? 'null' };
+  ev.event = JSON.stringify(raw) ?? 'null';
+  return raw;
 }
 
-/** The `event` text the rewrite gives an event whose raw `event` is `raw` (undefined: absent, R3). */
+/** The `event` text the rewrite (R3–R5) gives an event whose raw `event` is `raw` (undefined: absent). */
 export function rewrittenEventText(raw: Json | undefined): string {
-  return decodeEvent(raw === undefined ? '' : raw, undefined).text;
+  const row: JsonObject = {};
+  r4r5DecodeAndSerialise(row, raw === undefined ? '' : raw, {});
+  return row.event as string;
 }
 
 /** R6: build event_struct; returns it when it is the full decoded object (R8–R10 apply), else null. */

@@ -6,7 +6,7 @@ import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type Json, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
 import { slashCourseId } from '../ids.ts';
-import { OTHER_TYPE, scanCore, scanCoreBytes, type CoreFields } from '../events/fastCore.ts';
+import { OTHER_TYPE, scanCore, scanCoreBytes, type CoreFields, type ModuleIdInputs } from '../events/fastCore.ts';
 import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events/rephrase.ts';
 import { lazyCoreAt, lineBounds, scanChunkNative } from '../events/nativeScan.ts';
@@ -238,19 +238,11 @@ function fastFields(f: CoreFields | null, facts: FactsByCourse): number {
   const timeUs = f.timeUs ?? (typeof f.time === 'string' ? parseTimeMicros(f.time) : NaN);
   if (Number.isNaN(timeUs)) return FAST_FULL;
   const kind = eventKind(f.event_type, f.event_source);
-  // forum, problem_check and show_answer events only when the scanner read what module_id needs
-  // (the native one does)
-  if (kind !== 0 && kind !== EVENT_KIND.video && kind !== EVENT_KIND.transcript && !(ROW_KINDS.has(kind) && f.moduleIdInputs !== undefined)) return FAST_FULL;
   const course = courseOfScanned(f);
   let row: JsonObject | null = null;
-  if (kind === EVENT_KIND.video && course !== null) {
-    const payload = f.videoPayload;
-    row = payload !== undefined ? { event_type: f.event_type ?? null, event: '', event_struct: payload } : videoPayloadRow(f.event_type, f.event_text);
-    if (row === null) return FAST_FULL;
-  } else if (kind === EVENT_KIND.transcript && course !== null) {
-    row = transcriptPayloadRow(f);
-  } else if (kind !== 0 && course !== null) {
-    row = kind === EVENT_KIND.forum ? forumPayloadRow(f) : kind === EVENT_KIND.problemCheck ? problemCheckPayloadRow(f) : showAnswerPayloadRow(f);
+  if (kind !== 0 && course !== null) {
+    // an event the compact tables read: its row from the scanned fields, when its shape is plain
+    row = payloadRow(kind, f);
     if (row === null) return FAST_FULL;
   }
   if (course === null) facts.unknownEvents++;
@@ -294,13 +286,14 @@ function courseOfScanned(f: CoreFields): string | null {
  *   GET and POST as the JSON text of the event's, query as the event's (a string or null here;
  *   any other query takes the full path).
  * test/personDay-generated.test.ts compares these facts with the full path's on every generated
- * and fixture line; test/nativeScan.test.ts on hand-made forum events of every shape.
+ * and fixture line, and on hand-made forum events of every shape.
  */
 export function forumPayloadRow(f: CoreFields): JsonObject | null {
   const eventType = f.event_type;
   const text = f.event_text;
   if (typeof eventType !== 'string' || isFullStructType(eventType) || text === undefined || text.charCodeAt(0) !== 123 /* { */) return null;
-  if (!plainForModuleId(f)) return null;
+  const m = plainModuleIdInputs(f);
+  if (m === null) return null;
   const decoded = JSON.parse(text) as JsonObject; // the scanner has validated it: an object
   const query = decoded.query;
   if (query !== undefined && query !== null && typeof query !== 'string') return null;
@@ -310,7 +303,7 @@ export function forumPayloadRow(f: CoreFields): JsonObject | null {
     event: text,
     event_struct: { GET: JSON.stringify(decoded.GET) ?? 'null', POST: JSON.stringify(decoded.POST) ?? 'null', query: query ?? null },
   };
-  setModuleId(row, f, decoded);
+  setModuleId(row, f, m, decoded);
   return row;
 }
 
@@ -327,22 +320,45 @@ export function transcriptPayloadRow(f: CoreFields): JsonObject {
 }
 const LINK_CLICKED = 'edx.ui.lms.link_clicked';
 
-/** The kinds whose rows `fastFields` can build from a scanned line (else the full path). */
-const ROW_KINDS = new Set<number>([EVENT_KIND.forum, EVENT_KIND.problemCheck, EVENT_KIND.showAnswer]);
-
-/** Whether R2 on this line reads only values the scanner gave: no `_id` or `module_id` of its own, a plain context.path. */
-function plainForModuleId(f: CoreFields): boolean {
-  const m = f.moduleIdInputs;
-  return m !== undefined && !m.hasId && !m.hasModuleId && m.context !== 'other' && m.path !== OTHER_TYPE;
+/**
+ * The row `addEventFacts` needs for an event of `kind` (eventKind), built from the scanned
+ * fields; null when this line must take the full path (enrollment events, combined kinds, and
+ * any shape these builders do not vouch for).
+ */
+function payloadRow(kind: number, f: CoreFields): JsonObject | null {
+  switch (kind) {
+    case EVENT_KIND.video: {
+      const payload = f.videoPayload;
+      return payload !== undefined ? { event_type: f.event_type ?? null, event: '', event_struct: payload } : videoPayloadRow(f.event_type, f.event_text);
+    }
+    case EVENT_KIND.transcript:
+      return transcriptPayloadRow(f);
+    case EVENT_KIND.forum:
+      return forumPayloadRow(f);
+    case EVENT_KIND.problemCheck:
+      return problemCheckPayloadRow(f);
+    case EVENT_KIND.showAnswer:
+      return showAnswerPayloadRow(f);
+    default:
+      return null;
+  }
 }
 
 /**
- * R2 on a scanned line (plainForModuleId): `extractModuleId` reads event, event_type,
+ * What R2 reads on this line besides the core fields, when that is only values the scanner gave
+ * (no `_id` or `module_id` of its own, a plain context.path); else null.
+ */
+function plainModuleIdInputs(f: CoreFields): ModuleIdInputs | null {
+  const m = f.moduleIdInputs;
+  return m !== undefined && !m.hasId && !m.hasModuleId && m.context !== 'other' && m.path !== OTHER_TYPE ? m : null;
+}
+
+/**
+ * R2 on a scanned line (`m` from plainModuleIdInputs): `extractModuleId` reads event, event_type,
  * event_source, page, context.path and _id, so it is given exactly the line's values of those.
  * `event` is the decoded `event` value (undefined when the line has none).
  */
-function setModuleId(row: JsonObject, f: CoreFields, event: Json | undefined): void {
-  const m = f.moduleIdInputs!;
+function setModuleId(row: JsonObject, f: CoreFields, m: ModuleIdInputs, event: Json | undefined): void {
   const raw: JsonObject = {};
   if (event !== undefined) raw.event = event;
   if (f.event_type !== undefined) raw.event_type = f.event_type;
@@ -357,10 +373,11 @@ function setModuleId(row: JsonObject, f: CoreFields, event: Json | undefined): v
  * show_answer events: `showAnswerRow` reads event_type and module_id only.
  */
 export function showAnswerPayloadRow(f: CoreFields): JsonObject | null {
-  if (!plainForModuleId(f)) return null;
+  const m = plainModuleIdInputs(f);
+  if (m === null) return null;
   const text = f.event_text;
   const row: JsonObject = { event_type: f.event_type ?? null };
-  setModuleId(row, f, text === undefined ? undefined : (JSON.parse(text) as Json)); // validated by the scanner
+  setModuleId(row, f, m, text === undefined ? undefined : (JSON.parse(text) as Json)); // validated by the scanner
   return row;
 }
 
@@ -376,7 +393,9 @@ export function showAnswerPayloadRow(f: CoreFields): JsonObject | null {
  */
 export function problemCheckPayloadRow(f: CoreFields): JsonObject | null {
   const text = f.event_text;
-  if (text === undefined || text.charCodeAt(0) !== 123 /* { */ || !plainForModuleId(f)) return null;
+  if (text === undefined || text.charCodeAt(0) !== 123 /* { */) return null;
+  const m = plainModuleIdInputs(f);
+  if (m === null) return null;
   const decoded = JSON.parse(text) as JsonObject; // the scanner has validated it: an object
   for (const k in decoded) if (keyTouchedByR17(k)) return null;
   const { answers, attempts, success, grade, max_grade: maxGrade } = decoded;
@@ -390,7 +409,7 @@ export function problemCheckPayloadRow(f: CoreFields): JsonObject | null {
   if (grade !== undefined) es.grade = grade;
   if (maxGrade !== undefined) es.max_grade = maxGrade;
   const row: JsonObject = { event_type: f.event_type ?? null, event_source: f.event_source ?? null, event: text, event_struct: es };
-  setModuleId(row, f, decoded);
+  setModuleId(row, f, m, decoded);
   return row;
 }
 
