@@ -24,8 +24,12 @@
 #include <node_api.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -59,7 +63,19 @@ constexpr int kVideoValues = kVideoSpans + 2 * N_VIDEO_KEYS;  // 54..61, 8-byte 
 constexpr int kHasId = kVideoValues + 2 * N_VIDEO_KEYS;    // 62
 constexpr int kHasModuleId = kHasId + 1;                    // 63
 constexpr int kContextKind = kHasModuleId + 1;              // 64
-constexpr int kStride = kContextKind + 2;                   // 66 int32: records stay 8-byte aligned
+// The line's facts, when the native code computed them all (a plain line: see lineFacts). Strings
+// are indices into the chunk's string table (-1: null); position and speed are doubles (NaN: none).
+constexpr int kFactsState = kContextKind + 2;              // 66: 1 when the facts below are set
+constexpr int kFactsCourse = kFactsState + 1;              // 67: the raw context.course_id
+constexpr int kFactsUser = kFactsCourse + 1;               // 68: username (-1 unless a string)
+constexpr int kFactsNamed = kFactsUser + 1;                // 69: 1 when username is a non-empty string
+constexpr int kFactsIp = kFactsNamed + 1;                  // 70: ip (-1 unless a string)
+constexpr int kFactsFlags = kFactsIp + 1;                  // 71: base event flags, -1 when not a base event
+constexpr int kFactsVideoType = kFactsFlags + 1;           // 72: 0 play, 1 pause, 2 stop, 3 seek; -1 not a video event
+constexpr int kFactsVideoId = kFactsVideoType + 1;         // 73: the parsed video id (-1: null)
+constexpr int kFactsPosition = kFactsVideoId + 1;          // 74..75, 8-byte aligned
+constexpr int kFactsSpeed = kFactsPosition + 2;            // 76..77
+constexpr int kStride = kFactsSpeed + 2;                   // 78 int32: records stay 8-byte aligned
 
 struct Span {
   int32_t kind, start, end;
@@ -660,6 +676,8 @@ bool scanVideoPayload(const uint8_t* b, size_t n, VideoValue* v, uint8_t* side, 
       const auto r = std::from_chars(reinterpret_cast<const char*>(b + at), reinterpret_cast<const char*>(b + e), d);
       // out of range: JSON.parse gives ±Infinity or ±0; not worth matching here
       if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + e)) return SIZE_MAX;
+      // -0 is left to JavaScript (chunkTasks.ts videoPayloadRow: the full path decides it)
+      if (d == 0 && std::signbit(d)) return SIZE_MAX;
       v[key] = {V_NUMBER, 0, 0, d};
       return e;
     }
@@ -695,23 +713,403 @@ bool readVideoPayload(const uint8_t* b, const Span* f, VideoValue* v, uint8_t* s
   return ok;
 }
 
-// scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array) → the number of lines, or minus the number of
-// lines when `out` is too small for them (nothing written then). Lines are cut as
-// src/logs/lines.ts forEachLine cuts them.
+// ---------------------------------------------------------------- facts of plain lines
+
+// The string table of one chunk: each distinct string (bytes of the chunk or of the side buffer)
+// once. Entry i is table[1 + 4i ..]: source (0 chunk, 1 side), start, end, 1 when ASCII;
+// table[0] counts the entries. JavaScript makes a string of an entry when it first needs it.
+struct StringTable {
+  std::unordered_map<std::string_view, int32_t> index;
+  int32_t* out = nullptr;
+  size_t cap = 0;  // entries
+  int32_t n = 0;
+  const uint8_t* chunk = nullptr;
+  const uint8_t* side = nullptr;
+
+  // The index of the bytes at [start, end) of the chunk (source 0) or the side buffer (1); -1
+  // when the table is full.
+  int32_t intern(int source, size_t start, size_t end) {
+    const uint8_t* base = source == 0 ? chunk : side;
+    const std::string_view key(reinterpret_cast<const char*>(base + start), end - start);
+    const auto it = index.find(key);
+    if (it != index.end()) return it->second;
+    if (static_cast<size_t>(n) >= cap) return -1;
+    bool ascii = true;
+    for (size_t k = start; k < end; k++) ascii &= base[k] < 0x80;
+    int32_t* e = out + 1 + 4 * n;
+    e[0] = source;
+    e[1] = static_cast<int32_t>(start);
+    e[2] = static_cast<int32_t>(end);
+    e[3] = ascii ? 1 : 0;
+    index.emplace(key, n);
+    return n++;
+  }
+};
+
+thread_local StringTable strings;
+
+// The bytes of a string field (a constant, or plain bytes of the line in `b`); false for null,
+// absent or escaped values.
+bool fieldBytes(const uint8_t* b, const Span& v, const char*& k, size_t& n) {
+  if (v.kind == V_CONST) {
+    k = kConstants[v.start];
+    n = strlen(k);
+    return true;
+  }
+  if (v.kind == V_ASCII || v.kind == V_UTF8) {
+    k = reinterpret_cast<const char*>(b + v.start);
+    n = v.end - v.start;
+    return true;
+  }
+  return false;
+}
+
+inline bool is(const char* k, size_t n, const char* lit) {
+  const size_t m = strlen(lit);
+  return n == m && memcmp(k, lit, m) == 0;
+}
+inline bool startsWith(const char* k, size_t n, const char* lit) {
+  const size_t m = strlen(lit);
+  return n >= m && memcmp(k, lit, m) == 0;
+}
+inline bool contains(const char* k, size_t n, const char* lit) {
+  const size_t m = strlen(lit);
+  return n >= m && memmem(k, n, lit, m) != nullptr;
+}
+// JavaScript's (and RE2's) \w without the u flag: ASCII letters, digits, underscore.
+inline bool word(uint8_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || digit(c) || c == '_'; }
+
+// src/aggregate/eventRows.ts isForumType
+bool isForumType(const char* t, size_t n) {
+  if (startsWith(t, n, "edx.forum.")) return true;
+  // every substring holds "forum" or "/discussion/": one cheap pre-test for the common case
+  if (!contains(t, n, "forum") && !contains(t, n, "/discussion/")) return false;
+  static const char* const kSubstrings[] = {"/discussion/forum", "/discussion/threads", "/discussion/comments", "list-forum-", "list_forum_",
+                                            "add-forum-", "add_forum_", "remove-forum-", "remove_forum_", "update_forum_"};
+  for (const char* s : kSubstrings)
+    if (contains(t, n, s)) return true;
+  return false;
+}
+
+// The base-event flag bits of src/aggregate/pcdayEvent.ts (PCDAY_FLAG, TASK_FLAG).
+enum : int32_t {
+  PF_PROGCHECK = 1 << 0, PF_SHOW_ANSWER = 1 << 1, PF_VIDEO = 1 << 2, PF_PROBLEM_CHECK = 1 << 3, PF_FORUM = 1 << 4,
+  PF_TRANSCRIPT = 1 << 5, PF_SEQ_GOTO = 1 << 6, PF_SEEK_VIDEO = 1 << 7, PF_PAUSE_VIDEO = 1 << 8,
+  TF_VIDEO = 1 << 9, TF_PROBLEM = 2 << 9, TF_FORUM = 4 << 9, TF_TEXT = 8 << 9,
+};
+
+// pcdayEvent.ts computeTaskFlags: /\w_(?:video|transcript)/, /problem_\w/, the forum and text tests.
+int32_t taskFlags(const char* t, size_t n) {
+  int32_t f = 0;
+  const uint8_t* u = reinterpret_cast<const uint8_t*>(t);
+  for (const void* at = memchr(t, '_', n); at != nullptr;) {
+    const size_t i = static_cast<const char*>(at) - t;
+    if (i > 0 && word(u[i - 1]) && (startsWith(t + i, n - i, "_video") || startsWith(t + i, n - i, "_transcript"))) {
+      f |= TF_VIDEO;
+      break;
+    }
+    at = i + 1 < n ? memchr(t + i + 1, '_', n - i - 1) : nullptr;
+  }
+  for (const char* from = t; from < t + n;) {
+    const void* at = memmem(from, t + n - from, "problem_", 8);
+    if (at == nullptr) break;
+    const size_t i = static_cast<const char*>(at) - t;
+    if (i + 8 < n && word(u[i + 8])) {
+      f |= TF_PROBLEM;
+      break;
+    }
+    from = t + i + 1;
+  }
+  if (startsWith(t, n, "edx.forum.") ||
+      (contains(t, n, "/discussion/") && (contains(t, n, "/discussion/forum") || contains(t, n, "/discussion/threads") || contains(t, n, "/discussion/comments"))))
+    f |= TF_FORUM;
+  if (startsWith(t, n, "textbook.") || contains(t, n, "/wiki/")) f |= TF_TEXT;
+  return f;
+}
+
+// What lineFacts needs of an event type, apart from the course and the source.
+struct TypeFacts {
+  int32_t videoType = -1;      // 0 play, 1 pause, 2 stop, 3 seek (the four §7.2 video types)
+  bool otherKind = false;      // eventRows.ts eventKind is not 0 whatever the source (and not a video type)
+  bool problemCheck = false;   // problem_check / save_problem_check: eventKind is not 0 for the source "server"
+  bool xblock = false;         // holds "/xblock/": never a base event
+  bool url = false;            // starts with '/': its counters depend on the course
+  int32_t flags = 0;           // pcdayEvent.ts baseEventFlags, less a URL type's counters
+};
+
+TypeFacts typeFacts(const char* t, size_t n) {
+  TypeFacts r;
+  r.videoType = is(t, n, "play_video") ? 0 : is(t, n, "pause_video") ? 1 : is(t, n, "stop_video") ? 2 : is(t, n, "seek_video") ? 3 : -1;
+  r.problemCheck = is(t, n, "problem_check") || is(t, n, "save_problem_check");
+  r.otherKind = r.videoType < 0 && !r.problemCheck &&
+                (is(t, n, "show_answer") || is(t, n, "showanswer") || is(t, n, "edx.ui.lms.link_clicked") || isForumType(t, n) ||
+                 contains(t, n, "edx.course.enrollment") || contains(t, n, "/transcript/translation/"));
+  r.xblock = contains(t, n, "/xblock/");
+  r.url = n > 0 && t[0] == '/';
+  int32_t f = taskFlags(t, n);
+  if (is(t, n, "show_answer") || is(t, n, "showanswer")) f |= PF_SHOW_ANSWER;
+  else if (is(t, n, "play_video")) f |= PF_VIDEO;
+  else if (is(t, n, "problem_check")) f |= PF_PROBLEM_CHECK;
+  else if (is(t, n, "show_transcript")) f |= PF_TRANSCRIPT;
+  else if (is(t, n, "seq_goto")) f |= PF_SEQ_GOTO;
+  else if (is(t, n, "seek_video")) f |= PF_SEEK_VIDEO;
+  else if (is(t, n, "pause_video")) f |= PF_PAUSE_VIDEO;
+  r.flags = f;
+  return r;
+}
+
+// The constants' type facts, worked out once per thread (most lines carry one).
+thread_local TypeFacts constantFacts[kNumConstants];
+thread_local bool constantFactsReady = false;
+
+const TypeFacts& constantTypeFacts(int k) {
+  if (!constantFactsReady) {
+    for (int i = 0; i < kNumConstants; i++) constantFacts[i] = typeFacts(kConstants[i], strlen(kConstants[i]));
+    constantFactsReady = true;
+  }
+  return constantFacts[k];
+}
+
+// The URL prefixes of one course (pcdayEvent.ts courseUrlPrefixes of ids.ts slashCourseId of the
+// raw id): `/courses/<slash id>/` and, for a three-part id, `/courses/course-v1:ORG+NUM+RUN/`.
+struct CoursePrefixes {
+  std::string raw, slash, opaque;
+  bool hasOpaque = false;
+};
+
+void coursePrefixes(const char* id, size_t n, CoursePrefixes& p) {
+  p.raw.assign(id, n);
+  std::string slashId(id, n);
+  // ids.ts OPAQUE_COURSE_KEY: ^course-v1:([^+/]+)\+([^+/]+)\+([^+/]+)$
+  if (startsWith(id, n, "course-v1:")) {
+    const std::string rest(id + 10, n - 10);
+    const size_t a = rest.find('+');
+    const size_t b = a == std::string::npos ? a : rest.find('+', a + 1);
+    if (b != std::string::npos && rest.find('+', b + 1) == std::string::npos && rest.find('/') == std::string::npos && a > 0 &&
+        b > a + 1 && b + 1 < rest.size()) {
+      slashId = rest.substr(0, a) + "/" + rest.substr(a + 1, b - a - 1) + "/" + rest.substr(b + 1);
+    }
+  }
+  p.slash = "/courses/" + slashId + "/";
+  size_t slashes = 0;
+  for (char c : slashId) slashes += c == '/';
+  p.hasOpaque = slashes == 2;
+  if (p.hasOpaque) {
+    std::string plus = slashId;
+    for (char& c : plus)
+      if (c == '/') c = '+';
+    p.opaque = "/courses/course-v1:" + plus + "/";
+  }
+}
+
+bool underCourse(const char* t, size_t n, const CoursePrefixes& c, const char* rest) {
+  const std::string_view tv(t, n);
+  const size_t r = strlen(rest);
+  auto under = [&](const std::string& prefix) {
+    return tv.size() >= prefix.size() + r && tv.compare(0, prefix.size(), prefix) == 0 && memcmp(t + prefix.size(), rest, r) == 0;
+  };
+  return under(c.slash) || (c.hasOpaque && under(c.opaque));
+}
+
+// The counters of a URL-shaped type (pcdayEvent.ts urlCounterFlags): `^/courses/<id>/progress`, `^/courses/<id>/discussion/`.
+int32_t urlCounterFlags(const char* t, size_t n, const CoursePrefixes& course) {
+  if (underCourse(t, n, course, "progress")) return PF_PROGCHECK;
+  if (underCourse(t, n, course, "discussion/")) return PF_FORUM;
+  return 0;
+}
+
+// eventRows.ts parseVideoId of a string id in the side buffer at [a, e): the id's span in `side`
+// (written there again when a '.' has to become '_'), or false when JavaScript must decide (white
+// space or non-ASCII at either end, which String.prototype.trim may strip; no room left).
+bool parseVideoId(uint8_t* side, size_t a, size_t e, size_t cap, size_t& sideAt, size_t& outA, size_t& outE) {
+  if (e > a && (side[a] <= 0x20 || side[a] >= 0x7f || side[e - 1] <= 0x20 || side[e - 1] >= 0x7f)) return false;
+  const char* s = reinterpret_cast<const char*>(side + a);
+  const size_t n = e - a;
+  size_t from = 0;  // the id is s[from, n)
+  if (startsWith(s, n, "block-v1:")) {
+    for (size_t i = n; i-- > 0;) {
+      if (i + 7 <= n && memcmp(s + i, "+block@", 7) == 0) {
+        from = i + 7;
+        break;
+      }
+    }
+  } else if (startsWith(s, n, "i4x://")) {
+    // parts = s.slice(6).split('/'); parts[3] when there are at least 4
+    size_t part = 0, start = 6, i = 6;
+    size_t pa = 0, pe = 0;
+    bool found = false;
+    for (;; i++) {
+      if (i == n || s[i] == '/') {
+        if (part == 3) {
+          pa = start;
+          pe = i;
+          found = true;
+          break;
+        }
+        if (i == n) break;
+        part++;
+        start = i + 1;
+      }
+    }
+    if (found) {
+      outA = a + pa;
+      outE = a + pe;
+      from = SIZE_MAX;
+    }
+  } else if (startsWith(s, n, "i4x-")) {
+    const char* dash = static_cast<const char*>(memchr(s + 4, '-', n - 4));
+    bool matched = false;
+    if (dash != nullptr) {
+      const size_t numAt = static_cast<size_t>(dash - s) + 1;  // NUM starts here; the marker is looked for after its first character
+      for (size_t p = numAt + 1; p < n; p++) {
+        if (startsWith(s + p, n - p, "-video-")) {
+          from = p + 7;
+          matched = true;
+          break;
+        }
+        if (startsWith(s + p, n - p, "-videoalpha-")) {
+          from = p + 12;
+          matched = true;
+          break;
+        }
+      }
+    }
+    if (!matched) {
+      const void* last = memrchr(s, '-', n);
+      from = static_cast<const char*>(last) - s + 1;
+    }
+  }
+  if (from != SIZE_MAX) {
+    outA = a + from;
+    outE = e;
+  }
+  if (memchr(side + outA, '.', outE - outA) == nullptr) return true;
+  const size_t len = outE - outA;
+  if (sideAt + len > cap) return false;
+  memmove(side + sideAt, side + outA, len);
+  for (size_t k = sideAt; k < sideAt + len; k++)
+    if (side[k] == '.') side[k] = '_';
+  outA = sideAt;
+  outE = sideAt + len;
+  sideAt += len;
+  return true;
+}
+
+// The facts of a scanned line (fields `f` relative to the line at chunk offset `s`, in the
+// scratch copy `b`), written into its record, when the native code can give exactly what the
+// JavaScript pass (chunkTasks.ts fastFields → facts.ts addEventFacts) would: a parsed time, the
+// course from context.course_id alone, plain string values, and an event no compact table
+// reads except a video event whose payload was read. False otherwise (JavaScript reads the line).
+bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const VideoValue* video, bool videoRead, uint8_t* side,
+               size_t sideCap, size_t& sideAt, CoursePrefixes& course) {
+  if (rec[kTimeState] != 1) return false;
+  double timeUs;
+  memcpy(&timeUs, rec + kTimeValue, sizeof timeUs);
+  if (timeUs != timeUs) return false;  // NaN: a time parseTimeMicros refuses
+  // the course: no top-level course_id (or null / ""), a non-empty plain context.course_id
+  const Span& top = f[F_COURSE_ID];
+  if (!(top.kind == V_ABSENT || top.kind == V_NULL || (top.kind == V_ASCII && top.end == top.start))) return false;
+  const Span& cc = f[F_CTX_COURSE];
+  if (!((cc.kind == V_ASCII || cc.kind == V_UTF8) && cc.end > cc.start)) return false;
+  const Span& user = f[F_USERNAME];
+  const Span& ip = f[F_IP];
+  const Span& type = f[F_EVENT_TYPE];
+  auto isString = [](const Span& v) { return v.kind == V_ASCII || v.kind == V_UTF8; };
+  auto plain = [&](const Span& v) { return v.kind == V_ABSENT || v.kind == V_NULL || isString(v); };
+  if (!plain(user) || !plain(ip) || !(plain(type) || type.kind == V_CONST)) return false;
+  const char* t = nullptr;
+  size_t tn = 0;
+  TypeFacts tf;  // a null or absent type: no kind, no flags
+  if (type.kind == V_CONST) tf = constantTypeFacts(type.start);
+  else if (fieldBytes(b, type, t, tn)) tf = typeFacts(t, tn);
+  if (tf.otherKind) return false;
+  if (tf.videoType >= 0 && !videoRead) return false;
+  if (tf.problemCheck) {
+    // eventKind is not 0 for the source "server"; an escaped source is left to JavaScript
+    const Span& src = f[F_EVENT_SOURCE];
+    const char* sb;
+    size_t sn;
+    if (fieldBytes(b, src, sb, sn)) {
+      if (is(sb, sn, "server")) return false;
+    } else if (src.kind != V_NULL && src.kind != V_ABSENT) {
+      return false;
+    }
+  }
+  const int32_t videoType = tf.videoType;
+  int32_t typeFlags = tf.flags;
+  if (tf.url) {
+    const std::string_view ccBytes(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start);
+    if (ccBytes != course.raw) coursePrefixes(ccBytes.data(), ccBytes.size(), course);
+    typeFlags |= urlCounterFlags(t, tn, course);
+  }
+
+  // everything below can still fail only for want of room; nothing is written before it is known
+  int32_t videoId = -1;
+  double position = __builtin_nan(""), speed = __builtin_nan("");
+  const size_t sideMark = sideAt;
+  if (videoType >= 0) {
+    const VideoValue& id = video[VK_ID];
+    if (id.kind == V_ASCII || id.kind == V_UTF8) {
+      size_t a = 0, e = 0;
+      if (!parseVideoId(side, id.start, id.end, sideCap, sideAt, a, e)) return false;
+      if (e > a) {
+        videoId = strings.intern(1, a, e);
+        if (videoId < 0) return (sideAt = sideMark), false;
+      }
+    }
+    auto number = [&](const VideoValue& v) {
+      if (v.kind == V_NUMBER) return v.number;
+      if (v.kind == V_ASCII) {
+        double d = __builtin_nan("");
+        std::from_chars(reinterpret_cast<const char*>(side + v.start), reinterpret_cast<const char*>(side + v.end), d);
+        return d;
+      }
+      return __builtin_nan("");
+    };
+    position = number(video[videoType == 3 ? VK_NEW_TIME : VK_CURRENT_TIME]);
+    speed = number(video[VK_SPEED]);
+  }
+  const int32_t courseIdx = strings.intern(0, s + cc.start, s + cc.end);
+  const int32_t userIdx = isString(user) ? strings.intern(0, s + user.start, s + user.end) : -1;
+  const int32_t ipIdx = isString(ip) ? strings.intern(0, s + ip.start, s + ip.end) : -1;
+  if (courseIdx < 0 || (isString(user) && userIdx < 0) || (isString(ip) && ipIdx < 0)) return false;
+  const bool named = isString(user) && user.end > user.start;
+  const bool base = named && !tf.xblock;
+  rec[kFactsCourse] = courseIdx;
+  rec[kFactsUser] = userIdx;
+  rec[kFactsNamed] = named ? 1 : 0;
+  rec[kFactsIp] = ipIdx;
+  rec[kFactsFlags] = base ? typeFlags : -1;
+  rec[kFactsVideoType] = videoType;
+  rec[kFactsVideoId] = videoId;
+  memcpy(rec + kFactsPosition, &position, sizeof position);
+  memcpy(rec + kFactsSpeed, &speed, sizeof speed);
+  return true;
+}
+
+thread_local CoursePrefixes lastCourse;
+
+// scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array) → the number
+// of lines, or minus the number of lines when `out` or `table` is too small for them (nothing
+// written then: `out` needs kStride int32 a line, `table` 1 + 16 a line). Lines are cut as
+// src/logs/lines.ts forEachLine cuts them. `table` receives the chunk's string table (StringTable).
+constexpr size_t kTableIntsPerLine = 16;  // at most 4 strings a line (course, username, ip, video id), 4 int32 each
 napi_value ScanChunk(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type t1, t2, t3;
-  size_t n1, n2, n3;
+  napi_typedarray_type t1, t2, t3, t4;
+  size_t n1, n2, n3, n4;
   void* d1;
   void* d2;
   void* d3;
-  if (argc < 3 || napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, nullptr, nullptr) != napi_ok ||
+  void* d4;
+  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, nullptr, nullptr) != napi_ok ||
       napi_get_typedarray_info(env, argv[1], &t2, &n2, &d2, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &t3, &n3, &d3, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
-      t2 != napi_int32_array || t3 != napi_uint8_array) {
-    napi_throw_type_error(env, nullptr, "scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array)");
+      napi_get_typedarray_info(env, argv[2], &t3, &n3, &d3, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(env, argv[3], &t4, &n4, &d4, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
+      t2 != napi_int32_array || t3 != napi_uint8_array || t4 != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array)");
     return nullptr;
   }
   const uint8_t* chunk = static_cast<const uint8_t*>(d1);
@@ -732,11 +1130,17 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     lines++;
     s = e + 1;
   }
-  if (lines * kStride > n2) {
+  if (lines * kStride > n2 || 1 + lines * kTableIntsPerLine > n4) {
     napi_create_int32(env, -static_cast<int32_t>(lines), &result);
     return result;
   }
 
+  strings.index.clear();
+  strings.out = static_cast<int32_t*>(d4);
+  strings.cap = lines * kTableIntsPerLine / 4;
+  strings.n = 0;
+  strings.chunk = chunk;
+  strings.side = side;
   Span f[N_FIELDS];
   LineFlags flags;
   size_t index = 0;
@@ -779,7 +1183,8 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       }
     }
     rec[kVideoState] = 0;
-    if (ok && readVideoPayload(scratch.data(), f, video, side, n3, sideAt)) {
+    const bool videoRead = ok && readVideoPayload(scratch.data(), f, video, side, n3, sideAt);
+    if (videoRead) {
       rec[kVideoState] = 1;
       for (int k = 0; k < N_VIDEO_KEYS; k++) {
         rec[kVideoKinds + k] = video[k].kind;
@@ -788,8 +1193,10 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
         memcpy(rec + kVideoValues + 2 * k, &video[k].number, sizeof(double));
       }
     }
+    rec[kFactsState] = ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse) ? 1 : 0;
     s = e + 1;
   }
+  strings.out[0] = strings.n;
   napi_create_int32(env, static_cast<int32_t>(lines), &result);
   return result;
 }

@@ -223,12 +223,16 @@ describe.skipIf(off)('the native scanner', () => {
   });
 
   it('refuses arguments of the wrong types', () => {
-    const addon = createRequire(import.meta.url)('../build/native/fastscan.node') as { scanChunk(a: unknown, b: unknown, c?: unknown): number; stride: number };
+    const addon = createRequire(import.meta.url)('../build/native/fastscan.node') as { scanChunk(a: unknown, b: unknown, c?: unknown, d?: unknown): number; stride: number };
     const side = new Uint8Array(16);
-    expect(() => addon.scanChunk('text', new Int32Array(addon.stride), side)).toThrow(TypeError);
-    expect(() => addon.scanChunk(Buffer.from('{}'), new Float64Array(addon.stride), side)).toThrow(TypeError);
-    expect(() => addon.scanChunk(Buffer.from('{}'), new Int32Array(addon.stride))).toThrow(TypeError);
-    // too small a record array: nothing written, minus the number of lines
-    expect(addon.scanChunk(Buffer.from('{}\n{}'), new Int32Array(addon.stride), side)).toBe(-2);
+    const table = new Int32Array(64);
+    expect(() => addon.scanChunk('text', new Int32Array(addon.stride), side, table)).toThrow(TypeError);
+    expect(() => addon.scanChunk(Buffer.from('{}'), new Float64Array(addon.stride), side, table)).toThrow(TypeError);
+    expect(() => addon.scanChunk(Buffer.from('{}'), new Int32Array(addon.stride), side)).toThrow(TypeError);
+    expect(() => addon.scanChunk(Buffer.from('{}'), new Int32Array(addon.stride), side, new Float64Array(64))).toThrow(TypeError);
+    // too small a record array or string table: nothing written, minus the number of lines
+    expect(addon.scanChunk(Buffer.from('{}\n{}'), new Int32Array(addon.stride), side, table)).toBe(-2);
+    expect(addon.scanChunk(Buffer.from('{}\n{}'), new Int32Array(2 * addon.stride), side, new Int32Array(32))).toBe(-2);
+    expect(addon.scanChunk(Buffer.from('{}\n{}'), new Int32Array(2 * addon.stride), side, new Int32Array(33))).toBe(2);
   });
 });

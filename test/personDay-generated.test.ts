@@ -72,7 +72,7 @@ function chunksOf(text: Buffer, size: number): Buffer[] {
   return out;
 }
 
-function expectSameAsFullPath(chunk: Buffer): { lines: number; slow: number } {
+function expectSameAsFullPath(chunk: Buffer): { lines: number; slow: number; native: number } {
   const full = splitChunk(Buffer.from(chunk), true);
   const fast = aggregateChunk(Buffer.from(chunk));
   expect(fast.lines).toBe(full.lines);
@@ -82,7 +82,7 @@ function expectSameAsFullPath(chunk: Buffer): { lines: number; slow: number } {
   // the same batches, decoded from each task's buffer, and the same days
   expect(decodeFacts(fast.facts)).toEqual(decodeFacts(full.data.subarray(full.factsStart)));
   expect(fast.factDays).toEqual(full.factDays);
-  return { lines: fast.lines, slow: fast.slowLines };
+  return { lines: fast.lines, slow: fast.slowLines, native: fast.nativeLines };
 }
 
 // with the native scanner (native/fastscan.cc, when built) and with the JavaScript one
@@ -175,6 +175,73 @@ describe.each([
     // null / string / array, problem_id only, {}, num_attempts: 9 shapes × 2 server types) and all
     // of his show_answer ones with a JSON event (31 × 2) take the fast path, and carol's 2
     if (native && nativeScanAvailable()) expect(lines.length - r.slow).toBeGreaterThanOrEqual(9 * 2 + 31 * 2 + 2);
+  });
+
+  it('on video events of every shape (the native facts, or JavaScript where it must)', () => {
+    const ids = [
+      'block-v1:MITx+6.002x+2T2014+type@video+block@0b9e39477cf34507a7a48f74be381fdd', 'block-v1:MITx+6.002x+2T2014+type@video', 'block-v1:a+b+c+type@video+block@',
+      'block-v1:a+block@x+type@video+block@y.z', 'i4x://MITx/6.00x/video/Lecture_1', 'i4x://MITx/6.00x/video', 'i4x://MITx/6.00x/video/a/b', 'i4x://a//b/c.d',
+      'i4x-MITx-6_00x-video-Welcome', 'i4x-MITx-6_00x-videoalpha-a-b', 'i4x-MITx-6_00x-videoalphax-c', 'i4x-MITx-6_00x-vid-x', 'i4x-MITx', 'i4x-', 'i4x-a--video-x',
+      'i4x-MITx-video-video-y', 'i4x-M-6-video-', 'abc.def.g', 'plain_hex_0123', '', ' spaced ', '\u00a0x', '\t', 'é.x', 'x é', 'a\\b', '.',
+    ];
+    const payloads: string[] = [];
+    for (const id of ids) payloads.push(`{"id": "${id}", "currentTime": 12.5, "speed": "1.50"}`);
+    payloads.push(
+      '{"id": 5, "currentTime": 1}', '{"id": null, "currentTime": 1}', '{"currentTime": 1}', '{"id": "v", "currentTime": "abc"}', '{"id": "v", "currentTime": 1e400}',
+      '{"id": "v", "currentTime": -0, "new_time": "7", "old_time": 3, "speed": null}', '{"id": "v", "new_time": 1.0000000000000002, "speed": 2}', '{"id": "v", "currentTime": "12.5e1"}',
+      '{"id": "v", "id": "w"}', '{"id": "v", "currentTime": 1, "currentTime": null}', '{}', '[1]', '7', 'null',
+    );
+    const lines: string[] = [];
+    let k = 0;
+    const users = ['"alice"', '""', 'null'];
+    for (const type of ['play_video', 'pause_video', 'stop_video', 'seek_video']) {
+      for (const p of payloads) {
+        for (const form of [p, JSON.stringify(p)]) {
+          const user = users[k % 3]!;
+          const ip = ['"10.0.0.1"', 'null', '"10.0.0.2"'][k % 3]!;
+          const c = ['MITx/6.00x/2013_Spring', 'course-v1:MITx+6.002x+2T2014'][k % 2]!;
+          k++;
+          lines.push(`{"username": ${user}, "ip": ${ip}, "event_type": "${type}", "event_source": "browser", "event": ${form}, "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:${String(k % 60).padStart(2, '0')}Z"}`);
+        }
+      }
+      lines.push(`{"username": "bob", "event_type": "${type}", "event_source": "mobile", "context": {"course_id": "MITx/6.00x/2013_Spring"}, "time": "2015-03-01T11:00:00Z"}`);
+    }
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // every payload whose id is a plain string without white space or non-ASCII text at its ends
+    // (23 ids), or null / absent, with numbers or decimal text: in both forms, of all four types
+    if (native && nativeScanAvailable()) expect(r.native).toBeGreaterThanOrEqual((23 + 2) * 2 * 4);
+  });
+
+  it('on base events of every type and course form (the counters, the time_on_task categories)', () => {
+    const courses = ['MITx/6.00x/2013_Spring', 'course-v1:MITx+6.002x+2T2014', 'ccx-v1:MITx+6.002x+2T2014+ccx@3', 'course-v1:a+b', 'a/b', 'course-v1:é+x+y', 'x/y/z/w'];
+    const types = (c: string, slash: string) => [
+      `/courses/${slash}/progress`, `/courses/${c}/progress`, `/courses/${slash}/progress/7`, `/courses/${slash}/discussion/forum`, `/courses/${c}/discussion/threads/t`,
+      `/courses/${slash}/discussio`, `/courses/${slash}/courseware/a/b/`, `/courses/${slash}/xblock/i4x:;_;_a/handler/problem_check`, `/courses/${slash}/wiki/x/`,
+      `/courses/${slash}/jump_to/a_video`, `/courses/${slash}/x/_transcript`, '/courses/other/progress', 'problem_x', 'problem_', 'xproblem_check', 'a_video', '_video',
+      'edx.forum.x', 'textbook.pdf.page.navigated', 'textbook', 'play_video', 'load_video', 'seq_goto', 'seq_next', 'page_close', 'show_transcript', 'hide_transcript',
+      'problem_graded', 'problem_show', 'problem_check', 'save_problem_check', 'edx.video.played', 'é_video', 'x/xblock/y', '/wiki/', 'speed_change_video',
+    ];
+    const slashOf = (c: string) => /^course-v1:([^+/]+)\+([^+/]+)\+([^+/]+)$/.exec(c)?.slice(1).join('/') ?? c;
+    const lines: string[] = [];
+    let k = 0;
+    for (const c of courses) {
+      for (const t of types(c, slashOf(c))) {
+        for (const source of ['browser', 'server']) {
+          const top = ['', ', "course_id": null', ', "course_id": ""'][k++ % 3]!;
+          lines.push(`{"username": "u${k % 7}", "ip": "10.0.0.${k % 3}", "event_type": "${t}", "event_source": "${source}", "event": "{}", "context": {"course_id": "${c}"}, "time": "2015-03-0${1 + (k % 2)}T23:59:${String(k % 60).padStart(2, '0')}Z"${top}}`);
+        }
+      }
+    }
+    lines.push('{"username": "u1", "event_type": null, "context": {"course_id": "MITx/6.00x/2013_Spring"}, "time": "2015-03-01T10:00:00Z"}');
+    lines.push('{"username": "u1", "context": {"course_id": "MITx/6.00x/2013_Spring"}, "time": "2015-03-01T10:00:00Z"}');
+    lines.push('{"username": "u1", "event_type": "problem_check", "event_source": null, "context": {"course_id": "MITx/6.00x/2013_Spring"}, "time": "2015-03-01T10:00:00Z"}');
+    lines.push('{"username": "u1", "event_type": "problem_check", "event_source": "\u0073erver", "context": {"course_id": "MITx/6.00x/2013_Spring"}, "time": "2015-03-01T10:00:00Z"}');
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // all but the forum types (3, from both sources) and the server problem_check events (2) of
+    // each course, and the escaped source, have their facts computed natively
+    if (native && nativeScanAvailable()) expect(r.native).toBeGreaterThanOrEqual(lines.length - 8 * courses.length - 1);
   });
 
   it('on transcript candidates of every shape (link_clicked payloads, translation URLs)', () => {

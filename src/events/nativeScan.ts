@@ -12,7 +12,7 @@ import { OTHER_TYPE, plainInteger, type CoreFields, type ModuleIdInputs } from '
 import type { JsonObject } from './types.ts';
 
 interface FastscanAddon {
-  scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array): number;
+  scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array): number;
   stride: number;
   /** The strings a V_CONST value's index names (common event sources and types). */
   constants: string[];
@@ -42,7 +42,7 @@ const F_CTX_PATH = 33;
 /** 1 when the native code parsed the time (an ASCII string without escapes), then its value. */
 const TIME_STATE = 36;
 /** Int32 index of the time's microseconds, a float64 (records are 8-byte aligned). */
-const TIME_VALUE = 38;
+export const TIME_VALUE = 38;
 /** 1 when the native code read a video event's payload; then the kind, span and value of each key. */
 const VIDEO_STATE = 40;
 const VIDEO_KINDS = 41;
@@ -53,7 +53,25 @@ const VIDEO_KEYS = ['id', 'currentTime', 'new_time', 'speed'] as const;
 const HAS_ID = 62;
 const HAS_MODULE_ID = 63;
 const CONTEXT_KIND = 64;
-const STRIDE = 66;
+/**
+ * 1 when the native code computed the line's facts itself (native/fastscan.cc lineFacts); then
+ * the raw context.course_id, username and ip as string-table indices (-1: not a string), whether
+ * the username is a non-empty string, the base-event flags (-1: not a base event), the video type
+ * (-1: not a video event), the parsed video id, and position and speed (float64, NaN: none).
+ */
+export const FACTS_STATE = 66;
+export const FACTS_COURSE = 67;
+export const FACTS_USER = 68;
+export const FACTS_NAMED = 69;
+export const FACTS_IP = 70;
+export const FACTS_FLAGS = 71;
+export const FACTS_VIDEO_TYPE = 72;
+export const FACTS_VIDEO_ID = 73;
+export const FACTS_POSITION = 74;
+export const FACTS_SPEED = 76;
+export const STRIDE = 78;
+/** The string table's int32 per line it may need (4 strings of 4 int32 each). */
+const TABLE_PER_LINE = 16;
 
 /**
  * Buffer's own slicers (long-standing methods @types/node leaves out) skip `toString`'s encoding
@@ -111,12 +129,15 @@ export interface ChunkScan {
   values: Float64Array;
   /** Strings the native code decoded (video payload fields); spans in the records point here. */
   side: Buffer;
+  /** The chunk's string table: [count, then source (0 chunk, 1 side), start, end, ascii (1/0) per string]. */
+  table: Int32Array;
   lines: number;
 }
 
 let records = new Int32Array(2048 * STRIDE);
 let values = new Float64Array(records.buffer);
 let side = Buffer.allocUnsafeSlow(1 << 20);
+let table = new Int32Array(1 + 2048 * TABLE_PER_LINE);
 
 /**
  * Scans every line of `chunk` (lines cut as `forEachLine` cuts them); null when the addon is not
@@ -127,13 +148,28 @@ export function scanChunkNative(chunk: Uint8Array): ChunkScan | null {
   if (a === null) return null;
   // the decoded strings are never longer than the chunk
   if (side.length < chunk.length) side = Buffer.allocUnsafeSlow(chunk.length);
-  let n = a.scanChunk(chunk, records, side);
+  let n = a.scanChunk(chunk, records, side, table);
   if (n < 0) {
-    records = new Int32Array(Math.max(-n, 2 * (records.length / STRIDE)) * STRIDE);
+    const lines = Math.max(-n, 2 * (records.length / STRIDE));
+    records = new Int32Array(lines * STRIDE);
     values = new Float64Array(records.buffer);
-    n = a.scanChunk(chunk, records, side);
+    table = new Int32Array(1 + lines * TABLE_PER_LINE);
+    n = a.scanChunk(chunk, records, side, table);
   }
-  return { records, values, side, lines: n };
+  return { records, values, side, table, lines: n };
+}
+
+/** How many strings the chunk's string table holds. */
+export function tableSize(scan: ChunkScan): number {
+  return scan.table[0]!;
+}
+
+/** String `k` of the chunk's string table (`chunk` is the scanned chunk). */
+export function tableString(scan: ChunkScan, k: number, chunk: Buffer): string {
+  const t = scan.table;
+  const e = 1 + 4 * k;
+  const from = t[e] === 0 ? chunk : scan.side;
+  return t[e + 3] === 1 ? latin1(from, t[e + 1]!, t[e + 2]!) : utf8(from, t[e + 1]!, t[e + 2]!);
 }
 
 /** Line `index`'s start and end in the chunk. */

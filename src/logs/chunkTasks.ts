@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import { EVENT_KIND } from '../aggregate/eventRows.ts';
-import { addEventFacts, coreOfRow, eventKind, FactsByCourse, type FactsBuilder } from '../aggregate/facts.ts';
+import { addEventFacts, coreOfRow, eventKind, FactsByCourse, NULL_STRING, type FactsBuilder } from '../aggregate/facts.ts';
 import { encodeFacts } from '../aggregate/factsFile.ts';
 import { isObject, type Json, type JsonObject } from '../events/types.ts';
 import { resolveCourseId } from '../events/courseId.ts';
@@ -9,7 +9,11 @@ import { slashCourseId } from '../ids.ts';
 import { OTHER_TYPE, scanCore, scanCoreBytes, type CoreFields, type ModuleIdInputs } from '../events/fastCore.ts';
 import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events/rephrase.ts';
-import { lazyCoreAt, lineBounds, scanChunkNative } from '../events/nativeScan.ts';
+import {
+  FACTS_COURSE, FACTS_FLAGS, FACTS_IP, FACTS_NAMED, FACTS_POSITION, FACTS_SPEED, FACTS_STATE, FACTS_USER, FACTS_VIDEO_ID, FACTS_VIDEO_TYPE,
+  lazyCoreAt, lineBounds, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
+} from '../events/nativeScan.ts';
+import { MICROS_PER_DAY } from '../events/time.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
@@ -158,6 +162,8 @@ export interface AggregateChunkResult {
   factDays: Array<[string, number[]]>;
   /** Lines that took the full parse + rewrite (rare events, or lines the scanner could not vouch for). */
   slowLines: number;
+  /** Lines whose facts the native code computed (native/fastscan.cc lineFacts). */
+  nativeLines: number;
 }
 
 /**
@@ -173,6 +179,7 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   const facts = new FactsByCourse();
   const rejects: ChunkReject[] = [];
   let slowLines = 0;
+  let nativeLines = 0;
   // the native scanner reads every line of the chunk in one call, when it is built
   const scan = scanChunkNative(buf);
   const eachLine = (start: number, end: number, index: number): void => {
@@ -199,7 +206,22 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   };
   let lines: number;
   if (scan !== null) {
-    for (let i = 0; i < scan.lines; i++) eachLine(...lineBounds(scan, i), i);
+    const native = new NativeFacts(scan, buf, facts);
+    const rec = scan.records;
+    for (let i = 0; i < scan.lines; i++) {
+      const r = i * STRIDE;
+      const start = rec[r]!;
+      const end = rec[r + 1]!;
+      if (rec[r + FACTS_STATE] === 1) {
+        // the native code computed this line's facts; only the unreadable-line check is left
+        if (!rejectUnreadable(buf, start, end, i, checkUtf8PerLine, rejects)) {
+          native.add(r);
+          nativeLines++;
+        }
+      } else {
+        eachLine(start, end, i);
+      }
+    }
     lines = scan.lines;
   } else {
     lines = forEachLine(buf, eachLine);
@@ -215,7 +237,78 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
     counts.push(facts.unknownEvents);
   }
   const encoded = encodeFacts(facts.build());
-  return { lines, courses, counts, rejects, facts: encoded.bytes, factDays: encoded.days, slowLines };
+  return { lines, courses, counts, rejects, facts: encoded.bytes, factDays: encoded.days, slowLines, nativeLines };
+}
+
+/**
+ * The facts the native code computed for plain lines (native/fastscan.cc lineFacts), added to the
+ * course builders exactly as `addEventFacts` adds them, in line order: the strings are the
+ * chunk's string table, each made and interned once per course.
+ */
+class NativeFacts {
+  private readonly scan: ChunkScan;
+  private readonly buf: Buffer;
+  private readonly facts: FactsByCourse;
+  /** Per string-table index: the string, once made. */
+  private readonly strings: Array<string | undefined> = [];
+  /** Per course's string-table index: its builder and, per string-table index, that string's index in the builder (-1: not yet). */
+  private readonly courses: Array<{ b: FactsBuilder; index: Int32Array } | undefined> = [];
+
+  constructor(scan: ChunkScan, buf: Buffer, facts: FactsByCourse) {
+    this.scan = scan;
+    this.buf = buf;
+    this.facts = facts;
+  }
+
+  private string(k: number): string {
+    return (this.strings[k] ??= tableString(this.scan, k, this.buf));
+  }
+
+  private course(k: number): { b: FactsBuilder; index: Int32Array } {
+    let c = this.courses[k];
+    if (c === undefined) {
+      // the course from context.course_id alone, as courseOfScanned gives it for these lines
+      c = { b: this.facts.get(slashCourseId(this.string(k))), index: new Int32Array(tableSize(this.scan)).fill(-1) };
+      this.courses[k] = c;
+    }
+    return c;
+  }
+
+  private static intern(c: { b: FactsBuilder; index: Int32Array }, k: number, strings: NativeFacts): number {
+    let i = c.index[k]!;
+    if (i < 0) c.index[k] = i = c.b.intern(strings.string(k));
+    return i;
+  }
+
+  /** The facts of the line whose record starts at `r`: addEventFacts's steps, in its order. */
+  add(r: number): void {
+    const rec = this.scan.records;
+    const values = this.scan.values;
+    const c = this.course(rec[r + FACTS_COURSE]!);
+    const b = c.b;
+    b.eventCount++;
+    const timeUs = values[(r + TIME_VALUE) / 2]!;
+    const day = Math.floor(timeUs / MICROS_PER_DAY);
+    b.addDay(day);
+    let user = -1;
+    if (rec[r + FACTS_NAMED] === 1) {
+      user = NativeFacts.intern(c, rec[r + FACTS_USER]!, this);
+      const ip = rec[r + FACTS_IP]!;
+      b.addIp(user, ip < 0 ? NULL_STRING : NativeFacts.intern(c, ip, this), day);
+      const flags = rec[r + FACTS_FLAGS]!;
+      if (flags >= 0) b.addBase(user, timeUs, flags);
+    }
+    const videoType = rec[r + FACTS_VIDEO_TYPE]!;
+    if (videoType >= 0) {
+      const u = rec[r + FACTS_USER]!;
+      const video = rec[r + FACTS_VIDEO_ID]!;
+      b.addVideo(
+        user >= 0 ? user : u < 0 ? NULL_STRING : NativeFacts.intern(c, u, this),
+        video < 0 ? NULL_STRING : NativeFacts.intern(c, video, this),
+        timeUs, videoType, values[(r + FACTS_POSITION) / 2]!, values[(r + FACTS_SPEED) / 2]!,
+      );
+    }
+  }
 }
 
 /** The scanner path on a line's text; false when the line must take the full path. */
@@ -440,6 +533,9 @@ export function videoPayloadRow(eventType: string | null | undefined, eventText:
     // rewrite (which coerces it) and to videoRecord (which reads it)
     const v = payload[k];
     if (v !== undefined && v !== null && typeof v !== 'number' && !(typeof v === 'string' && PLAIN_DECIMAL.test(v))) return null;
+    // a -0 of an object payload stays -0 in the full struct of play/seek, but pause/stop read it
+    // back from the rewritten `event` text, where JSON.stringify made it 0: the full path decides
+    if (Object.is(v, -0)) return null;
   }
   return { event_type: eventType ?? null, event: '', event_struct: payload };
 }
