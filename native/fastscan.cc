@@ -29,7 +29,6 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -75,7 +74,13 @@ constexpr int kFactsVideoType = kFactsFlags + 1;           // 72: 0 play, 1 paus
 constexpr int kFactsVideoId = kFactsVideoType + 1;         // 73: the parsed video id (-1: null)
 constexpr int kFactsPosition = kFactsVideoId + 1;          // 74..75, 8-byte aligned
 constexpr int kFactsSpeed = kFactsPosition + 2;            // 76..77
-constexpr int kStride = kFactsSpeed + 2;                   // 78 int32: records stay 8-byte aligned
+// Server problem_check events: 1 when the native code read the payload object's members that
+// chunkTasks.ts problemCheckPayloadRow and module_id read (none of its keys touched by R17, none
+// escaped); then each one's value span in the chunk (-1, -1: absent), in ProblemCheckKey order.
+enum ProblemCheckKey { PK_ANSWERS, PK_ATTEMPTS, PK_SUCCESS, PK_GRADE, PK_MAX_GRADE, PK_ID, PK_PROBLEM_ID, PK_NEW, PK_POST, N_PROBLEM_KEYS };
+constexpr int kProblemState = kFactsSpeed + 2;             // 78
+constexpr int kProblemSpans = kProblemState + 1;           // 79..96
+constexpr int kStride = kProblemSpans + 2 * N_PROBLEM_KEYS + 1;  // 98 int32: records stay 8-byte aligned
 
 struct Span {
   int32_t kind, start, end;
@@ -97,11 +102,17 @@ const char* const kConstants[] = {
 constexpr int kNumConstants = sizeof kConstants / sizeof kConstants[0];
 
 // A plain ASCII value of one of the fields named: V_CONST and its index when it is a constant.
+size_t constantLength[kNumConstants];
+const bool constantLengthsReady = [] {
+  for (int k = 0; k < kNumConstants; k++) constantLength[k] = strlen(kConstants[k]);
+  return true;
+}();
+
 void markConstant(const uint8_t* b, Span& v) {
   if (v.kind != V_ASCII) return;
   const size_t n = v.end - v.start;
   for (int k = 0; k < kNumConstants; k++) {
-    if (strlen(kConstants[k]) == n && memcmp(kConstants[k], b + v.start, n) == 0) {
+    if (constantLength[k] == n && memcmp(kConstants[k], b + v.start, n) == 0) {
       v = {V_CONST, k, k};
       return;
     }
@@ -339,10 +350,33 @@ int ctxKey(const char* k, size_t n) {
 // No key is looked for (skipping).
 int noKey(const char*, size_t) { return K_NONE; }
 
+// A key of a problem_check payload: its ProblemCheckKey, K_NONE, or K_TOUCHED when R17 would
+// rename it or find it funny (rephrase.ts keyIsFunny / keyNeedsRename).
+constexpr int K_TOUCHED = 103, K_ESCAPED = 104;
+int problemKey(const char* k, size_t n) {
+  if (n == 0 || (k[0] >= '0' && k[0] <= '9') || (n >= 4 && memcmp(k, "i4x-", 4) == 0) || (n >= 7 && memcmp(k, "xblock.", 7) == 0) ||
+      memchr(k, '-', n) != nullptr || memchr(k, '.', n) != nullptr)
+    return K_TOUCHED;
+  switch (n) {
+    case 2: return memcmp(k, "id", 2) == 0 ? PK_ID : K_NONE;
+    case 3: return memcmp(k, "new", 3) == 0 ? PK_NEW : K_NONE;
+    case 4: return memcmp(k, "POST", 4) == 0 ? PK_POST : K_NONE;
+    case 5: return memcmp(k, "grade", 5) == 0 ? PK_GRADE : K_NONE;
+    case 7: return memcmp(k, "answers", 7) == 0 ? PK_ANSWERS : memcmp(k, "success", 7) == 0 ? PK_SUCCESS : K_NONE;
+    case 8: return memcmp(k, "attempts", 8) == 0 ? PK_ATTEMPTS : K_NONE;
+    case 9: return memcmp(k, "max_grade", 9) == 0 ? PK_MAX_GRADE : K_NONE;
+    case 10: return memcmp(k, "problem_id", 10) == 0 ? PK_PROBLEM_ID : K_NONE;
+    default: return K_NONE;
+  }
+}
+
 // The key whose quoted text is b[a, e): which field it names, decoding escapes when it has any.
 template <int (*Match)(const char*, size_t)>
 int keyOf(const uint8_t* b, size_t a, size_t e, bool esc) {
   if constexpr (Match == noKey) return K_NONE;
+  if constexpr (Match == problemKey) {
+    if (esc) return K_ESCAPED;  // whether R17 touches it is left to JavaScript
+  }
   if (!esc) return Match(reinterpret_cast<const char*>(b + a + 1), e - a - 2);
   char name[16];
   size_t n;
@@ -719,30 +753,72 @@ bool readVideoPayload(const uint8_t* b, const Span* f, VideoValue* v, uint8_t* s
 // once. Entry i is table[1 + 4i ..]: source (0 chunk, 1 side), start, end, 1 when ASCII;
 // table[0] counts the entries. JavaScript makes a string of an entry when it first needs it.
 struct StringTable {
-  std::unordered_map<std::string_view, int32_t> index;
   int32_t* out = nullptr;
   size_t cap = 0;  // entries
   int32_t n = 0;
   const uint8_t* chunk = nullptr;
   const uint8_t* side = nullptr;
+  // open addressing: slot → entry index + 1 (0: empty), and the entries' hashes
+  std::vector<int32_t> slots;
+  std::vector<uint64_t> hashes;
+  size_t mask = 0;
+
+  void reset(int32_t* table, size_t entries, const uint8_t* chunkBytes, const uint8_t* sideBytes) {
+    out = table;
+    cap = entries;
+    n = 0;
+    chunk = chunkBytes;
+    side = sideBytes;
+    size_t size = 64;
+    while (size < 2 * entries) size <<= 1;
+    slots.assign(size, 0);
+    if (hashes.size() < entries) hashes.resize(entries);
+    mask = size - 1;
+  }
+
+  static uint64_t hashOf(const uint8_t* p, size_t len) {
+    // FNV-1a over 8-byte words, then a final mix: these strings are short (names, addresses)
+    uint64_t h = 0xcbf29ce484222325ull ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      h = (h ^ w) * 0x100000001b3ull;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p + i, len - i);
+    h = (h ^ tail) * 0x100000001b3ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+  }
 
   // The index of the bytes at [start, end) of the chunk (source 0) or the side buffer (1); -1
   // when the table is full.
   int32_t intern(int source, size_t start, size_t end) {
     const uint8_t* base = source == 0 ? chunk : side;
-    const std::string_view key(reinterpret_cast<const char*>(base + start), end - start);
-    const auto it = index.find(key);
-    if (it != index.end()) return it->second;
-    if (static_cast<size_t>(n) >= cap) return -1;
-    bool ascii = true;
-    for (size_t k = start; k < end; k++) ascii &= base[k] < 0x80;
-    int32_t* e = out + 1 + 4 * n;
-    e[0] = source;
-    e[1] = static_cast<int32_t>(start);
-    e[2] = static_cast<int32_t>(end);
-    e[3] = ascii ? 1 : 0;
-    index.emplace(key, n);
-    return n++;
+    const size_t len = end - start;
+    const uint64_t h = hashOf(base + start, len);
+    for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
+      const int32_t e = slots[slot];
+      if (e == 0) {
+        if (static_cast<size_t>(n) >= cap) return -1;
+        bool ascii = true;
+        for (size_t k = start; k < end; k++) ascii &= base[k] < 0x80;
+        int32_t* entry = out + 1 + 4 * n;
+        entry[0] = source;
+        entry[1] = static_cast<int32_t>(start);
+        entry[2] = static_cast<int32_t>(end);
+        entry[3] = ascii ? 1 : 0;
+        hashes[n] = h;
+        slots[slot] = n + 1;
+        return n++;
+      }
+      const int32_t* entry = out + 1 + 4 * (e - 1);
+      if (hashes[e - 1] == h && static_cast<size_t>(entry[2] - entry[1]) == len &&
+          memcmp((entry[0] == 0 ? chunk : side) + entry[1], base + start, len) == 0)
+        return e - 1;
+    }
   }
 };
 
@@ -1087,6 +1163,28 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   return true;
 }
 
+// The problem_check payload of the line in `b` (fields `f`): true and spans[k] = [start, end)
+// (relative to b; -1 when absent) when its `event` is an object whose keys R17 leaves alone.
+bool readProblemCheckPayload(const uint8_t* b, const Span* f, int32_t* spans) {
+  const Span& ev = f[F_EVENT];
+  const Span& type = f[F_EVENT_TYPE];
+  if (ev.kind != V_TEXT || b[ev.start] != '{' || type.kind != V_CONST) return false;
+  const char* t = kConstants[type.start];
+  if (strcmp(t, "problem_check") != 0 && strcmp(t, "save_problem_check") != 0) return false;
+  for (int k = 0; k < 2 * N_PROBLEM_KEYS; k++) spans[k] = -1;
+  const size_t e = walkObject<problemKey>(b, ev.start + 1, [&](int key, size_t at) -> size_t {
+    if (key == K_TOUCHED || key == K_ESCAPED) return SIZE_MAX;
+    const size_t end = skipValue(b, at, 2);
+    if (key != K_NONE && end != SIZE_MAX) {
+      // the last of duplicate keys wins, as in JSON.parse
+      spans[2 * key] = static_cast<int32_t>(at);
+      spans[2 * key + 1] = static_cast<int32_t>(end);
+    }
+    return end;
+  });
+  return e == static_cast<size_t>(ev.end);
+}
+
 thread_local CoursePrefixes lastCourse;
 
 // scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array) → the number
@@ -1135,12 +1233,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     return result;
   }
 
-  strings.index.clear();
-  strings.out = static_cast<int32_t*>(d4);
-  strings.cap = lines * kTableIntsPerLine / 4;
-  strings.n = 0;
-  strings.chunk = chunk;
-  strings.side = side;
+  strings.reset(static_cast<int32_t*>(d4), lines * kTableIntsPerLine / 4, chunk, side);
   Span f[N_FIELDS];
   LineFlags flags;
   size_t index = 0;
@@ -1194,6 +1287,12 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       }
     }
     rec[kFactsState] = ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse) ? 1 : 0;
+    rec[kProblemState] = 0;
+    if (ok && rec[kFactsState] == 0 && readProblemCheckPayload(scratch.data(), f, rec + kProblemSpans)) {
+      rec[kProblemState] = 1;
+      for (int k = 0; k < 2 * N_PROBLEM_KEYS; k++)
+        if (rec[kProblemSpans + k] >= 0) rec[kProblemSpans + k] += static_cast<int32_t>(s);
+    }
     s = e + 1;
   }
   strings.out[0] = strings.n;

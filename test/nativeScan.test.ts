@@ -14,6 +14,7 @@ import { forEachLine } from '../src/logs/lines.ts';
 import { parseTimeMicros } from '../src/events/time.ts';
 import { videoRecord } from '../src/aggregate/eventRows.ts';
 import { videoPayloadRow } from '../src/logs/chunkTasks.ts';
+import { keyTouchedByR17 } from '../src/events/rephrase.ts';
 
 // EDX2BQ_NATIVE=0 is the one way to run the suite without the addon (its JavaScript twin is then
 // what every other test exercises)
@@ -172,6 +173,44 @@ describe.skipIf(off)('the native scanner', () => {
     expect(read).toBeGreaterThan(100);
     const plain = lazyCoreAt(scan, 0, buf)!.videoPayload;
     expect(plain).toEqual({ id: 'i4x-MITx-6_00x-video-Video_6', currentTime: 187.11 });
+  });
+
+  it('reads a problem_check payload only when R17 touches none of its keys, and then as JSON.parse does', () => {
+    const READ = ['answers', 'attempts', 'success', 'grade', 'max_grade', 'id', 'problem_id', 'new', 'POST'];
+    const payloads = [
+      '{"answers": {"i4x-a-b-problem-p_2_1": ["choice_1", "é"]}, "attempts": 2, "success": "correct", "grade": 1, "max_grade": 2.5, "state": {"x": [1, {"y": null}]}}',
+      '{"problem_id": "i4x://a/b/problem/p", "problem_id": "p2", "id": 5, "new": {"a": 1}, "POST": {"position": ["3"]}}', '{}', '{ "attempts" : -0 , "grade":1e400 }',
+      '{"answers": "\\u00e9\\n", "success": null}', '{"a-b": 1}', '{"a.b": 1}', '{"1x": 1}', '{"i4x-x": 1}', '{"xblock.y": 1}', '{"": 1}', '{"\\u0061nswers": {}}',
+      '{"x\\u002dy": 1}', '{"answers": {"a-b": 1, "1": 2}, "attempts": "3"}', '{"éclair": 1, "grade": "0.5"}', '"{\\"attempts\\": 1}"', '[1]', 'null', '{"answers": 1}',
+    ];
+    const lines: string[] = [];
+    for (const type of ['problem_check', 'save_problem_check', 'problem_graded', 'problem_checks']) {
+      for (const p of payloads) lines.push(`{"event_type": "${type}", "event_source": "server", "event": ${p}, "time": "2015-03-01T10:00:00Z"}`);
+    }
+    const buf = Buffer.from(lines.join('\n'));
+    const scan = scanChunkNative(buf)!;
+    let read = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const o = JSON.parse(lines[i]!) as { event_type: string; event: unknown };
+      const got = lazyCoreAt(scan, i, buf)!.problemCheckPayload;
+      const ev = o.event;
+      const isObj = typeof ev === 'object' && ev !== null && !Array.isArray(ev);
+      // a key written with an escape is left to JavaScript, touched or not
+      const escapedKey = lines[i]!.includes('"\\u0061nswers"') || lines[i]!.includes('"x\\u002dy"');
+      const plainKeys = isObj && Object.keys(ev).every((k) => !keyTouchedByR17(k)) && !escapedKey;
+      const typed = o.event_type === 'problem_check' || o.event_type === 'save_problem_check';
+      if (!typed || !isObj || !plainKeys) {
+        expect(got, lines[i]).toBeUndefined();
+        continue;
+      }
+      expect(got, lines[i]).toBeDefined();
+      read++;
+      const want = Object.fromEntries(READ.filter((k) => Object.hasOwn(ev, k)).map((k) => [k, (ev as Record<string, unknown>)[k]]));
+      expect(got, lines[i]).toEqual(want);
+      // toEqual does not tell -0 from 0
+      for (const k of Object.keys(want)) if (typeof want[k] === 'number') expect(Object.is(got![k], want[k]), `${k} of ${lines[i]}`).toBe(true);
+    }
+    expect(read).toBe(2 * 8);
   });
 
   it('survives random bytes and truncated tokens, and agrees with scanCoreBytes on every UTF-8 line', () => {

@@ -158,7 +158,9 @@ describe.each([
       { ...full, 'i4x-MITx': 1 }, { ...full, 'xblock.x': 1 }, { ...full, 'max-grade': 3 }, { answers: {}, 'max-grade': 3 }, { ...full, num_attempts: 4 },
       { ...full, 'child-id': 'c' }, { ...full, new_speed: 'x' },
     ];
-    const events = [...variants.map((v) => JSON.stringify(v)), JSON.stringify(JSON.stringify(full)), '"text"', 'null', '[1]', '{"problem_id": "p\\u0031", "attempts": 1}', '{"attempts": 1, "attempts": "x"}'];
+    const events = [...variants.map((v) => JSON.stringify(v)), JSON.stringify(JSON.stringify(full)), '"text"', 'null', '[1]', '{"problem_id": "p\\u0031", "attempts": 1}', '{"attempts": 1, "attempts": "x"}',
+      '{"problem_id": "i4x://MITx/6.00x/problem/p9", "problem_id": "i4x://MITx/6.00x/problem/p1", "attempts": 1}', '{"id": 5, "attempts": 1}',
+      '{"id": "block-v1:MITx+6.00x+2013_Spring+type@problem+block@p7", "attempts": 1}', '{"POST": {"position": ["3"]}, "new": 4, "answers": {"a": "\\u00e9"}}'];
     const lines: string[] = [];
     let k = 0;
     for (const [type, source] of [['problem_check', 'server'], ['save_problem_check', 'server'], ['problem_check', 'browser'], ['show_answer', 'server'], ['showanswer', 'browser']] as const) {

@@ -53,6 +53,12 @@ export interface CoreFields {
    * native scanner does): exactly what `videoPayloadRow` would find; undefined otherwise.
    */
   videoPayload?: JsonObject | undefined;
+  /**
+   * For problem_check events whose payload is an object none of whose keys R17 touches, the
+   * members the pass reads (answers, attempts, success, grade, max_grade, id, problem_id, new,
+   * POST) as JSON.parse gives them, when the scanner read them (the native scanner does).
+   */
+  problemCheckPayload?: JsonObject | undefined;
   /** What module_id's rules read besides event, event_type, event_source and page, when the scanner read it (the native one does). */
   moduleIdInputs?: ModuleIdInputs | undefined;
 }

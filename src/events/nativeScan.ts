@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { OTHER_TYPE, plainInteger, type CoreFields, type ModuleIdInputs } from './fastCore.ts';
-import type { JsonObject } from './types.ts';
+import type { Json, JsonObject } from './types.ts';
 
 interface FastscanAddon {
   scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array): number;
@@ -69,7 +69,15 @@ export const FACTS_VIDEO_TYPE = 72;
 export const FACTS_VIDEO_ID = 73;
 export const FACTS_POSITION = 74;
 export const FACTS_SPEED = 76;
-export const STRIDE = 78;
+/**
+ * Server problem_check events: 1 when the native code read the payload's members that
+ * chunkTasks.ts problemCheckPayloadRow and module_id read (no key R17 touches, none escaped);
+ * then each one's value span in the chunk (-1: absent), in PROBLEM_KEYS order.
+ */
+const PROBLEM_STATE = 78;
+const PROBLEM_SPANS = 79;
+const PROBLEM_KEYS = ['answers', 'attempts', 'success', 'grade', 'max_grade', 'id', 'problem_id', 'new', 'POST'] as const;
+export const STRIDE = 98;
 /** The string table's int32 per line it may need (4 strings of 4 int32 each). */
 const TABLE_PER_LINE = 16;
 
@@ -291,6 +299,21 @@ class LazyCore implements CoreFields {
   }
   get time(): string | null | undefined {
     return stringField(this.rec, this.r + F_TIME, this.buf);
+  }
+  /**
+   * A problem_check payload's members that the pass reads (answers, attempts, success, grade,
+   * max_grade, and id, problem_id, new, POST for module_id), each as JSON.parse gives it, when
+   * the native code read them; its other keys, none of which R17 touches, are left out.
+   */
+  get problemCheckPayload(): JsonObject | undefined {
+    const { rec, r, buf } = this;
+    if (rec[r + PROBLEM_STATE] !== 1) return undefined;
+    const p: JsonObject = {};
+    for (let k = 0; k < PROBLEM_KEYS.length; k++) {
+      const a = rec[r + PROBLEM_SPANS + 2 * k]!;
+      if (a >= 0) p[PROBLEM_KEYS[k]!] = JSON.parse(utf8(buf, a, rec[r + PROBLEM_SPANS + 2 * k + 1]!)) as Json;
+    }
+    return p;
   }
   get page(): string | null | undefined {
     return stringField(this.rec, this.r + F_PAGE, this.buf);

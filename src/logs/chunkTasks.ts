@@ -489,7 +489,9 @@ export function problemCheckPayloadRow(f: CoreFields): JsonObject | null {
   if (text === undefined || text.charCodeAt(0) !== 123 /* { */) return null;
   const m = plainModuleIdInputs(f);
   if (m === null) return null;
-  const decoded = JSON.parse(text) as JsonObject; // the scanner has validated it: an object
+  // the native scanner gives just the members read here and by module_id, having checked that
+  // R17 touches none of the payload's keys; else the payload is parsed (validated: an object)
+  const decoded = f.problemCheckPayload ?? (JSON.parse(text) as JsonObject);
   for (const k in decoded) if (keyTouchedByR17(k)) return null;
   const { answers, attempts, success, grade, max_grade: maxGrade } = decoded;
   if (attempts !== undefined && attempts !== null && !Number.isSafeInteger(attempts)) return null;
@@ -502,7 +504,7 @@ export function problemCheckPayloadRow(f: CoreFields): JsonObject | null {
   if (grade !== undefined) es.grade = grade;
   if (maxGrade !== undefined) es.max_grade = maxGrade;
   const row: JsonObject = { event_type: f.event_type ?? null, event_source: f.event_source ?? null, event: text, event_struct: es };
-  setModuleId(row, f, m, decoded);
+  setModuleId(row, f, m, decoded); // module_id reads only id, problem_id, new and POST of an object event
   return row;
 }
 
