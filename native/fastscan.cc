@@ -1071,6 +1071,67 @@ bool parseVideoId(uint8_t* side, size_t a, size_t e, size_t cap, size_t& sideAt,
   return true;
 }
 
+// courseId.ts fromMatch of its two alternatives at s[p..] (just after a "/courses/"):
+// `course-v1:A+B+C/` (tried first) or `A/B/C/`; the slash id goes to `id`.
+bool courseAt(const char* s, size_t n, size_t p, std::string& id) {
+  auto run = [&](size_t& i, bool stopAtPlus) {
+    const size_t a = i;
+    while (i < n && s[i] != '/' && !(stopAtPlus && s[i] == '+')) i++;
+    return i > a;
+  };
+  if (startsWith(s + p, n - p, "course-v1:")) {
+    size_t i = p + 10;
+    const size_t a1 = i;
+    if (run(i, true) && i < n && s[i] == '+') {
+      const size_t e1 = i++, a2 = i;
+      if (run(i, true) && i < n && s[i] == '+') {
+        const size_t e2 = i++, a3 = i;
+        if (run(i, true) && i < n && s[i] == '/') {
+          id.assign(s + a1, e1 - a1).append("/").append(s + a2, e2 - a2).append("/").append(s + a3, i - a3);
+          return true;
+        }
+      }
+    }
+  }
+  size_t i = p;
+  size_t a[3], e[3];
+  for (int k = 0; k < 3; k++) {
+    a[k] = i;
+    if (!run(i, false) || i >= n) return false;  // a segment, then its '/'
+    e[k] = i++;
+  }
+  id.assign(s + a[0], e[0] - a[0]).append("/").append(s + a[1], e[1] - a[1]).append("/").append(s + a[2], e[2] - a[2]);
+  return true;
+}
+
+// courseId.ts courseIdInUrl: the first `/courses/` where either alternative matches.
+bool courseInUrl(const char* s, size_t n, std::string& id) {
+  for (const char* from = s; from < s + n;) {
+    const void* at = memmem(from, s + n - from, "/courses/", 9);
+    if (at == nullptr) return false;
+    const size_t q = static_cast<const char*>(at) - s;
+    if (courseAt(s, n, q + 9, id)) return true;
+    from = s + q + 1;
+  }
+  return false;
+}
+
+// courseId.ts COURSE_IN_PAGE: ^https*://[^/]+/courses/ and then either alternative.
+bool courseInPage(const char* s, size_t n, std::string& id) {
+  if (!startsWith(s, n, "http")) return false;
+  size_t i = 4;
+  while (i < n && s[i] == 's') i++;
+  if (!startsWith(s + i, n - i, "://")) return false;
+  i += 3;
+  const size_t host = i;
+  while (i < n && s[i] != '/') i++;
+  if (i == host || !startsWith(s + i, n - i, "/courses/")) return false;
+  return courseAt(s, n, i + 9, id);
+}
+
+thread_local std::vector<uint8_t> decodeScratch;
+thread_local std::string guessedCourse;
+
 // The facts of a scanned line (fields `f` relative to the line at chunk offset `s`, in the
 // scratch copy `b`), written into its record, when the native code can give exactly what the
 // JavaScript pass (chunkTasks.ts fastFields → facts.ts addEventFacts) would: a parsed time, the
@@ -1082,17 +1143,47 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   double timeUs;
   memcpy(&timeUs, rec + kTimeValue, sizeof timeUs);
   if (timeUs != timeUs) return false;  // NaN: a time parseTimeMicros refuses
-  // the course: no top-level course_id (or null / ""), a non-empty plain context.course_id
+  auto isString = [](const Span& v) { return v.kind == V_ASCII || v.kind == V_UTF8; };
+  // the course (courseId.ts resolveCourseId): no top-level course_id (or null / ""), then a
+  // non-empty context.course_id, else the guess from page (browser events) or event_type
   const Span& top = f[F_COURSE_ID];
   if (!(top.kind == V_ABSENT || top.kind == V_NULL || (top.kind == V_ASCII && top.end == top.start))) return false;
   const Span& cc = f[F_CTX_COURSE];
-  if (!((cc.kind == V_ASCII || cc.kind == V_UTF8) && cc.end > cc.start)) return false;
+  const Span& type = f[F_EVENT_TYPE];
+  int courseSource = 0;  // where the course's bytes are: 0 the line, 1 guessedCourse; -1 no course
+  if (isString(cc) && cc.end > cc.start) {
+    courseSource = 0;
+  } else if (cc.kind == V_ESCAPED) {
+    return false;
+  } else {
+    const Span& src = f[F_EVENT_SOURCE];
+    const char* sb;
+    size_t sn;
+    const bool hasSource = fieldBytes(b, src, sb, sn);
+    if (!hasSource && src.kind != V_NULL && src.kind != V_ABSENT) return false;  // escaped
+    courseSource = -1;
+    if (src.kind == V_ABSENT) {
+      // no source: no course
+    } else if (hasSource && is(sb, sn, "browser")) {
+      const Span& page = f[F_PAGE];
+      if (page.kind == V_ESCAPED) return false;
+      if (isString(page) && courseInPage(reinterpret_cast<const char*>(b + page.start), page.end - page.start, guessedCourse)) courseSource = 1;
+    } else {
+      const char* tb;
+      size_t tbn;
+      if (type.kind == V_ESCAPED) return false;
+      if (fieldBytes(b, type, tb, tbn) && courseInUrl(tb, tbn, guessedCourse)) courseSource = 1;
+    }
+  }
+  if (courseSource < 0) {
+    // no course: the line is only counted as an unknown-course event
+    rec[kFactsCourse] = -1;
+    return true;
+  }
   const Span& user = f[F_USERNAME];
   const Span& ip = f[F_IP];
-  const Span& type = f[F_EVENT_TYPE];
-  auto isString = [](const Span& v) { return v.kind == V_ASCII || v.kind == V_UTF8; };
-  auto plain = [&](const Span& v) { return v.kind == V_ABSENT || v.kind == V_NULL || isString(v); };
-  if (!plain(user) || !plain(ip) || !(plain(type) || type.kind == V_CONST)) return false;
+  auto plain = [&](const Span& v) { return v.kind == V_ABSENT || v.kind == V_NULL || v.kind == V_ESCAPED || isString(v); };
+  if (!plain(user) || !plain(ip) || !(type.kind == V_ABSENT || type.kind == V_NULL || type.kind == V_CONST || isString(type))) return false;
   const char* t = nullptr;
   size_t tn = 0;
   TypeFacts tf;  // a null or absent type: no kind, no flags
@@ -1113,9 +1204,10 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   }
   const int32_t videoType = tf.videoType;
   int32_t typeFlags = tf.flags;
+  const std::string_view courseBytes = courseSource == 0 ? std::string_view(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start)
+                                                          : std::string_view(guessedCourse);
   if (tf.url) {
-    const std::string_view ccBytes(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start);
-    if (ccBytes != course.raw) coursePrefixes(ccBytes.data(), ccBytes.size(), course);
+    if (courseBytes != course.raw) coursePrefixes(courseBytes.data(), courseBytes.size(), course);
     typeFlags |= urlCounterFlags(t, tn, course);
   }
 
@@ -1145,11 +1237,38 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
     position = number(video[videoType == 3 ? VK_NEW_TIME : VK_CURRENT_TIME]);
     speed = number(video[VK_SPEED]);
   }
-  const int32_t courseIdx = strings.intern(0, s + cc.start, s + cc.end);
-  const int32_t userIdx = isString(user) ? strings.intern(0, s + user.start, s + user.end) : -1;
-  const int32_t ipIdx = isString(ip) ? strings.intern(0, s + ip.start, s + ip.end) : -1;
-  if (courseIdx < 0 || (isString(user) && userIdx < 0) || (isString(ip) && ipIdx < 0)) return false;
-  const bool named = isString(user) && user.end > user.start;
+  // bytes that are not a span of the chunk are interned from a copy in the side buffer
+  auto internCopy = [&](const uint8_t* p, size_t n) -> int32_t {
+    if (sideAt + n > sideCap) return -1;
+    memcpy(side + sideAt, p, n);
+    const int32_t before = strings.n;
+    const int32_t k = strings.intern(1, sideAt, sideAt + n);
+    if (strings.n > before) sideAt += n;  // a new entry keeps its copy
+    return k;
+  };
+  // a string value's index (-1 for null / absent) and its length; false to leave the line to JavaScript
+  auto internValue = [&](const Span& v, int32_t& idx, size_t& len) -> bool {
+    idx = -1;
+    len = 0;
+    if (isString(v)) {
+      len = v.end - v.start;
+      idx = strings.intern(0, s + v.start, s + v.end);
+      return idx >= 0;
+    }
+    if (v.kind == V_ESCAPED) {
+      // decoded as JSON.parse decodes it; a lone surrogate (not UTF-8) is left to JavaScript
+      if (!decodeJsonString(b, v.start + 1, v.end - 1, decodeScratch, len)) return false;
+      idx = internCopy(decodeScratch.data(), len);
+      return idx >= 0;
+    }
+    return true;
+  };
+  const int32_t courseIdx = courseSource == 0 ? strings.intern(0, s + cc.start, s + cc.end)
+                                              : internCopy(reinterpret_cast<const uint8_t*>(guessedCourse.data()), guessedCourse.size());
+  int32_t userIdx, ipIdx;
+  size_t userLen, ipLen;
+  if (courseIdx < 0 || !internValue(user, userIdx, userLen) || !internValue(ip, ipIdx, ipLen)) return false;
+  const bool named = userIdx >= 0 && userLen > 0;
   const bool base = named && !tf.xblock;
   rec[kFactsCourse] = courseIdx;
   rec[kFactsUser] = userIdx;

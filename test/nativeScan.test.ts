@@ -185,7 +185,7 @@ describe.skipIf(off)('the native scanner', () => {
     ];
     const lines: string[] = [];
     for (const type of ['problem_check', 'save_problem_check', 'problem_graded', 'problem_checks']) {
-      for (const p of payloads) lines.push(`{"event_type": "${type}", "event_source": "server", "event": ${p}, "time": "2015-03-01T10:00:00Z"}`);
+      for (const p of payloads) lines.push(`{"event_type": "${type}", "event_source": "server", "event": ${p}, "context": {"course_id": "a/b/c"}, "time": "2015-03-01T10:00:00Z"}`);
     }
     const buf = Buffer.from(lines.join('\n'));
     const scan = scanChunkNative(buf)!;

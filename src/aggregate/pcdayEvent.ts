@@ -106,43 +106,25 @@ function underCourse(t: string, course: CourseUrlPrefixes, rest: string): boolea
 
 // the flags of the commonest event types, worked out once
 const known = (t: string) => pcdayFlags(t, { slash: '/', opaque: null }) | computeTaskFlags(t);
-const K_PLAY = known('play_video'), K_PAUSE = known('pause_video'), K_SEEK = known('seek_video'), K_LOAD = known('load_video');
-const K_STOP = known('stop_video'), K_SPEED = known('speed_change_video'), K_SHOW_TR = known('show_transcript'), K_HIDE_TR = known('hide_transcript');
-const K_CHECK = known('problem_check'), K_GRADED = known('problem_graded'), K_SHOW = known('problem_show'), K_SAVE = known('problem_save');
-const K_SHOW_ANSWER = known('show_answer'), K_SHOWANSWER = known('showanswer'), K_GOTO = known('seq_goto'), K_NEXT = known('seq_next');
-const K_PREV = known('seq_prev'), K_CLOSE = known('page_close');
+const KNOWN_FLAGS = new Map(
+  [
+    'play_video', 'pause_video', 'problem_check', 'load_video', 'seq_next', 'seq_goto', 'seek_video', 'page_close', 'seq_prev', 'speed_change_video',
+    'stop_video', 'show_transcript', 'hide_transcript', 'problem_graded', 'problem_show', 'problem_save', 'show_answer', 'showanswer',
+  ].map((t) => [t, known(t)]),
+);
 
 /**
  * The flags of one base event of `course`: its pcday counters and its time_on_task categories;
- * always `pcdayFlags | computeTaskFlags`. Called once per event of the pass, so: the commonest
- * types by a switch, URL-shaped ones (a third of the events, mostly distinct strings) by one
- * regex that rules out nearly all of them, the rest through the cache (their counters are 0: every
- * named type with a counter is in the switch).
+ * always `pcdayFlags | computeTaskFlags`. URL-shaped types (a third of the events, mostly
+ * distinct strings) by one regex that rules out nearly all of them; the commonest named types
+ * from a table (a Map, not a switch: a long string switch is costly for V8's optimising compiler,
+ * in every worker); the rest through the cache (their counters are 0: every named type with a
+ * counter is in the table).
  */
 export function baseEventFlags(eventType: unknown, course: CourseUrlPrefixes): number {
   if (typeof eventType !== 'string') return 0;
   if (eventType.charCodeAt(0) === 47 /* / */) return urlCounterFlags(eventType, course) | (URL_CATEGORY_RE.test(eventType) ? computeTaskFlags(eventType) : 0);
-  switch (eventType) {
-    case 'play_video': return K_PLAY;
-    case 'pause_video': return K_PAUSE;
-    case 'problem_check': return K_CHECK;
-    case 'load_video': return K_LOAD;
-    case 'seq_next': return K_NEXT;
-    case 'seq_goto': return K_GOTO;
-    case 'seek_video': return K_SEEK;
-    case 'page_close': return K_CLOSE;
-    case 'seq_prev': return K_PREV;
-    case 'speed_change_video': return K_SPEED;
-    case 'stop_video': return K_STOP;
-    case 'show_transcript': return K_SHOW_TR;
-    case 'hide_transcript': return K_HIDE_TR;
-    case 'problem_graded': return K_GRADED;
-    case 'problem_show': return K_SHOW;
-    case 'problem_save': return K_SAVE;
-    case 'show_answer': return K_SHOW_ANSWER;
-    case 'showanswer': return K_SHOWANSWER;
-  }
-  return taskFlags(eventType);
+  return KNOWN_FLAGS.get(eventType) ?? taskFlags(eventType);
 }
 
 /** The counter flags of one base event of `course`. */

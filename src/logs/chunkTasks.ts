@@ -190,8 +190,11 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
       const fast = fastFields(scan !== null ? lazyCoreAt(scan, index, buf) : scanCoreBytes(buf, start, end), facts);
       if (fast === FAST_DONE) return;
       raw = buf.toString('utf8', start, end);
-      // the scanner could not read the bytes as they are (a syslog prefix, odd whitespace, …)
-      if (fast === FAST_UNSCANNED && fastLine(raw, facts)) return;
+      // the scanner could not read the bytes as they are (a syslog prefix, odd whitespace, …);
+      // after the native scanner, whose refusals are rarer, the full path reads such lines
+      // (it gives the same facts, and the JavaScript scanner is then never hot enough to be
+      // worth V8's optimising compiler in every worker)
+      if (fast === FAST_UNSCANNED && scan === null && fastLine(raw, facts)) return;
       slowLines++;
       const out = processLine(raw);
       if (!out.ok) {
@@ -267,7 +270,8 @@ class NativeFacts {
   private course(k: number): { b: FactsBuilder; index: Int32Array } {
     let c = this.courses[k];
     if (c === undefined) {
-      // the course from context.course_id alone, as courseOfScanned gives it for these lines
+      // a raw context.course_id, or the slash id guessed from page or event_type (which
+      // slashCourseId leaves as it is: it holds a '/'), as resolveCourseId gives them
       c = { b: this.facts.get(slashCourseId(this.string(k))), index: new Int32Array(tableSize(this.scan)).fill(-1) };
       this.courses[k] = c;
     }
@@ -284,7 +288,13 @@ class NativeFacts {
   add(r: number): void {
     const rec = this.scan.records;
     const values = this.scan.values;
-    const c = this.course(rec[r + FACTS_COURSE]!);
+    const k = rec[r + FACTS_COURSE]!;
+    if (k < 0) {
+      // an event of no course: only counted
+      this.facts.unknownEvents++;
+      return;
+    }
+    const c = this.course(k);
     const b = c.b;
     b.eventCount++;
     const timeUs = values[(r + TIME_VALUE) / 2]!;
