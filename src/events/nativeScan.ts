@@ -130,6 +130,11 @@ export function setNativeScanEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** Whether the native scanner is switched on in this thread (it may still be unavailable). */
+export function nativeScanEnabled(): boolean {
+  return enabled;
+}
+
 /** The scan of one chunk: a record of STRIDE int32 per line. */
 export interface ChunkScan {
   records: Int32Array;
