@@ -250,6 +250,9 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   return { lines, courses, counts, rejects, facts: encoded.bytes, factDays: encoded.days, slowLines, nativeLines };
 }
 
+let internedBy = new Int32Array(0);
+let internedAs = new Int32Array(0);
+
 /**
  * The facts the native code computed for plain lines (native/fastscan.cc lineFacts), added to the
  * course builders exactly as `addEventFacts` adds them, in line order: the strings are the
@@ -261,33 +264,45 @@ class NativeFacts {
   private readonly facts: FactsByCourse;
   /** Per string-table index: the string, once made. */
   private readonly strings: Array<string | undefined> = [];
-  /** Per course's string-table index: its builder and, per string-table index, that string's index in the builder (-1: not yet). */
-  private readonly courses: Array<{ b: FactsBuilder; index: Int32Array } | undefined> = [];
+  /** Per course's string-table index: its builder and its number in this chunk. */
+  private readonly courses: Array<{ b: FactsBuilder; id: number } | undefined> = [];
+  private courseCount = 0;
 
   constructor(scan: ChunkScan, buf: Buffer, facts: FactsByCourse) {
     this.scan = scan;
     this.buf = buf;
     this.facts = facts;
+    // per string-table index: the course that last interned it, and its index there (a string
+    // is nearly always used by one course of a chunk); reused across chunks, so no allocation
+    const n = tableSize(scan);
+    if (internedBy.length < n) {
+      internedBy = new Int32Array(Math.max(n, 2 * internedBy.length));
+      internedAs = new Int32Array(internedBy.length);
+    }
+    internedBy.fill(-1, 0, n);
   }
 
   private string(k: number): string {
     return (this.strings[k] ??= tableString(this.scan, k, this.buf));
   }
 
-  private course(k: number): { b: FactsBuilder; index: Int32Array } {
+  private course(k: number): { b: FactsBuilder; id: number } {
     let c = this.courses[k];
     if (c === undefined) {
       // a raw context.course_id, or the slash id guessed from page or event_type (which
       // slashCourseId leaves as it is: it holds a '/'), as resolveCourseId gives them
-      c = { b: this.facts.get(slashCourseId(this.string(k))), index: new Int32Array(tableSize(this.scan)).fill(-1) };
+      c = { b: this.facts.get(slashCourseId(this.string(k))), id: this.courseCount++ };
       this.courses[k] = c;
     }
     return c;
   }
 
-  private static intern(c: { b: FactsBuilder; index: Int32Array }, k: number, strings: NativeFacts): number {
-    let i = c.index[k]!;
-    if (i < 0) c.index[k] = i = c.b.intern(strings.string(k));
+  /** String `k`'s index in course `c`'s builder (interned there on first use). */
+  private intern(c: { b: FactsBuilder; id: number }, k: number): number {
+    if (internedBy[k] === c.id) return internedAs[k]!;
+    const i = c.b.intern(this.string(k));
+    internedBy[k] = c.id;
+    internedAs[k] = i;
     return i;
   }
 
@@ -315,9 +330,9 @@ class NativeFacts {
     b.addDay(day);
     let user = -1;
     if (rec[r + FACTS_NAMED] === 1) {
-      user = NativeFacts.intern(c, rec[r + FACTS_USER]!, this);
+      user = this.intern(c, rec[r + FACTS_USER]!);
       const ip = rec[r + FACTS_IP]!;
-      b.addIp(user, ip < 0 ? NULL_STRING : NativeFacts.intern(c, ip, this), day);
+      b.addIp(user, ip < 0 ? NULL_STRING : this.intern(c, ip), day);
       const flags = rec[r + FACTS_FLAGS]!;
       if (flags >= 0) b.addBase(user, timeUs, flags);
     }
@@ -326,8 +341,8 @@ class NativeFacts {
       const u = rec[r + FACTS_USER]!;
       const video = rec[r + FACTS_VIDEO_ID]!;
       b.addVideo(
-        user >= 0 ? user : u < 0 ? NULL_STRING : NativeFacts.intern(c, u, this),
-        video < 0 ? NULL_STRING : NativeFacts.intern(c, video, this),
+        user >= 0 ? user : u < 0 ? NULL_STRING : this.intern(c, u),
+        video < 0 ? NULL_STRING : this.intern(c, video),
         timeUs, videoType, values[(r + FACTS_POSITION) / 2]!, values[(r + FACTS_SPEED) / 2]!,
       );
     }
