@@ -65,7 +65,7 @@ constexpr int kContextKind = kHasModuleId + 1;              // 64
 // The line's facts, when the native code computed them all (a plain line: see lineFacts). Strings
 // are indices into the chunk's string table (-1: null); position and speed are doubles (NaN: none).
 constexpr int kFactsState = kContextKind + 2;              // 66: 1 when the facts below are set
-constexpr int kFactsCourse = kFactsState + 1;              // 67: the raw context.course_id
+constexpr int kFactsCourse = kFactsState + 1;              // 67: the raw context.course_id or the guessed id; -1: no course
 constexpr int kFactsUser = kFactsCourse + 1;               // 68: username (-1 unless a string)
 constexpr int kFactsNamed = kFactsUser + 1;                // 69: 1 when username is a non-empty string
 constexpr int kFactsIp = kFactsNamed + 1;                  // 70: ip (-1 unless a string)

@@ -55,7 +55,8 @@ const HAS_MODULE_ID = 63;
 const CONTEXT_KIND = 64;
 /**
  * 1 when the native code computed the line's facts itself (native/fastscan.cc lineFacts); then
- * the raw context.course_id, username and ip as string-table indices (-1: not a string), whether
+ * the course (the raw context.course_id, or the id guessed from page or event_type; -1: no course),
+ * username and ip as string-table indices (-1: not a string), whether
  * the username is a non-empty string, the base-event flags (-1: not a base event), the video type
  * (-1: not a video event), the parsed video id, and position and speed (float64, NaN: none).
  */

@@ -11,11 +11,10 @@ import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events/rephrase.ts';
 import {
   FACTS_COURSE, FACTS_FLAGS, FACTS_IP, FACTS_NAMED, FACTS_POSITION, FACTS_SPEED, FACTS_STATE, FACTS_USER, FACTS_VIDEO_ID, FACTS_VIDEO_TYPE,
-  lazyCoreAt, lineBounds, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
+  lazyCoreAt, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
-import { MICROS_PER_DAY } from '../events/time.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
-import { parseTimeMicros } from '../events/time.ts';
+import { MICROS_PER_DAY, parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 
 /** One rejected input line: its position in the chunk, why, and its raw text. */
