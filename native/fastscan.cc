@@ -77,6 +77,8 @@ constexpr int kFactsSpeed = kFactsPosition + 2;            // 76..77
 // Server problem_check events: 1 when the native code read the payload object's members that
 // chunkTasks.ts problemCheckPayloadRow and module_id read (none of its keys touched by R17, none
 // escaped); then each one's value span in the chunk (-1, -1: absent), in ProblemCheckKey order.
+// Forum events: 2, and the spans of the members forumPayloadRow and module_id read, in ForumKey
+// order (readForumPayload).
 enum ProblemCheckKey { PK_ANSWERS, PK_ATTEMPTS, PK_SUCCESS, PK_GRADE, PK_MAX_GRADE, PK_ID, PK_PROBLEM_ID, PK_NEW, PK_POST, N_PROBLEM_KEYS };
 constexpr int kProblemState = kFactsSpeed + 2;             // 78
 constexpr int kProblemSpans = kProblemState + 1;           // 79..96
@@ -1304,6 +1306,40 @@ bool readProblemCheckPayload(const uint8_t* b, const Span* f, int32_t* spans) {
   return e == static_cast<size_t>(ev.end);
 }
 
+// Forum events (eventRows.ts isForumType): the payload members chunkTasks.ts forumPayloadRow and
+// module_id read, each one's value span (-1: absent), in ForumKey order.
+enum ForumKey { FK_GET, FK_POST, FK_QUERY, FK_ID, FK_PROBLEM_ID, FK_NEW, N_FORUM_KEYS };
+int forumKey(const char* k, size_t n) {
+  switch (n) {
+    case 2: return memcmp(k, "id", 2) == 0 ? FK_ID : K_NONE;
+    case 3: return memcmp(k, "GET", 3) == 0 ? FK_GET : memcmp(k, "new", 3) == 0 ? FK_NEW : K_NONE;
+    case 4: return memcmp(k, "POST", 4) == 0 ? FK_POST : K_NONE;
+    case 5: return memcmp(k, "query", 5) == 0 ? FK_QUERY : K_NONE;
+    case 10: return memcmp(k, "problem_id", 10) == 0 ? FK_PROBLEM_ID : K_NONE;
+    default: return K_NONE;
+  }
+}
+
+// The forum payload of the line in `b`: true and spans set (relative to b) when the type is a
+// forum type and `event` an object.
+bool readForumPayload(const uint8_t* b, const Span* f, int32_t* spans) {
+  const Span& ev = f[F_EVENT];
+  const char* t;
+  size_t tn;
+  if (ev.kind != V_TEXT || b[ev.start] != '{' || !fieldBytes(b, f[F_EVENT_TYPE], t, tn) || !isForumType(t, tn)) return false;
+  for (int k = 0; k < 2 * N_FORUM_KEYS; k++) spans[k] = -1;
+  const size_t e = walkObject<forumKey>(b, ev.start + 1, [&](int key, size_t at) -> size_t {
+    const size_t end = skipValue(b, at, 2);
+    if (key != K_NONE && end != SIZE_MAX) {
+      // the last of duplicate keys wins, as in JSON.parse
+      spans[2 * key] = static_cast<int32_t>(at);
+      spans[2 * key + 1] = static_cast<int32_t>(end);
+    }
+    return end;
+  });
+  return e == static_cast<size_t>(ev.end);
+}
+
 thread_local CoursePrefixes lastCourse;
 
 // scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array) → the number
@@ -1407,9 +1443,16 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     }
     rec[kFactsState] = ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse) ? 1 : 0;
     rec[kProblemState] = 0;
-    if (ok && rec[kFactsState] == 0 && readProblemCheckPayload(scratch.data(), f, rec + kProblemSpans)) {
-      rec[kProblemState] = 1;
-      for (int k = 0; k < 2 * N_PROBLEM_KEYS; k++)
+    if (ok && rec[kFactsState] == 0) {
+      int spans = 0;
+      if (readProblemCheckPayload(scratch.data(), f, rec + kProblemSpans)) {
+        rec[kProblemState] = 1;
+        spans = 2 * N_PROBLEM_KEYS;
+      } else if (readForumPayload(scratch.data(), f, rec + kProblemSpans)) {
+        rec[kProblemState] = 2;
+        spans = 2 * N_FORUM_KEYS;
+      }
+      for (int k = 0; k < spans; k++)
         if (rec[kProblemSpans + k] >= 0) rec[kProblemSpans + k] += static_cast<int32_t>(s);
     }
     s = e + 1;

@@ -24,7 +24,7 @@ import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
 // ---------------------------------------------------------------------------------------------
 // the reference: JSON.parse, read the way the slow path reads it
 
-type Ref = { kind: 'throws' } | { kind: 'notObject' } | { kind: 'object'; fields: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload' | 'problemCheckPayload' | 'moduleIdInputs'>, unknown> };
+type Ref = { kind: 'throws' } | { kind: 'notObject' } | { kind: 'object'; fields: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload' | 'problemCheckPayload' | 'forumPayload' | 'moduleIdInputs'>, unknown> };
 
 const FIELDS = ['time', 'username', 'event_type', 'event_source', 'page', 'ip', 'course_id', 'context_course_id', 'context_user_id'] as const;
 
@@ -59,7 +59,7 @@ function reference(line: string): Ref {
 }
 
 /** Would the scanner be expected to vouch for these fields (all of a type it returns)? */
-function scannable(f: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload' | 'problemCheckPayload' | 'moduleIdInputs'>, unknown>): boolean {
+function scannable(f: Record<Exclude<keyof CoreFields, 'timeUs' | 'videoPayload' | 'problemCheckPayload' | 'forumPayload' | 'moduleIdInputs'>, unknown>): boolean {
   for (const k of FIELDS) {
     const v = f[k];
     if (v === undefined || v === null || typeof v === 'string') continue;

@@ -213,6 +213,34 @@ describe.skipIf(off)('the native scanner', () => {
     expect(read).toBe(2 * 8);
   });
 
+  it('reads the members of a forum payload as JSON.parse does', () => {
+    const READ = ['GET', 'POST', 'query', 'id', 'problem_id', 'new'];
+    const payloads = [
+      '{"POST": {"body": ["é \\" x"]}, "GET": {}, "query": "q"}', '{"\\u0047ET": {"x": 1}, "GET": "dup"}', '{}', '{"id": "56aa", "new": 3, "body": "long"}',
+      '{"GET": null, "query": null, "problem_id": ["x"]}', '{ "POST" : [1, {"a": -0}] }',
+    ];
+    const lines: string[] = [];
+    for (const type of ['edx.forum.thread.created', '/courses/a/b/c/discussion/threads/t/reply', 'play_video', 'edx.forum.searched']) {
+      for (const p of payloads) lines.push(`{"event_type": "${type}", "event_source": "server", "event": ${p}, "context": {"course_id": "a/b/c"}, "time": "2015-03-01T10:00:00Z"}`);
+      lines.push(`{"event_type": "${type}", "event": "{}", "context": {"course_id": "a/b/c"}, "time": "2015-03-01T10:00:00Z"}`);
+    }
+    const buf = Buffer.from(lines.join('\n'));
+    const scan = scanChunkNative(buf)!;
+    let read = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const o = JSON.parse(lines[i]!) as { event_type: string; event: unknown };
+      const got = lazyCoreAt(scan, i, buf)!.forumPayload;
+      const ev = o.event;
+      if (o.event_type === 'play_video' || typeof ev !== 'object' || ev === null) {
+        expect(got, lines[i]).toBeUndefined();
+        continue;
+      }
+      read++;
+      expect(got, lines[i]).toEqual(Object.fromEntries(READ.filter((k) => Object.hasOwn(ev, k)).map((k) => [k, (ev as Record<string, unknown>)[k]])));
+    }
+    expect(read).toBe(3 * payloads.length);
+  });
+
   it('survives random bytes and truncated tokens, and agrees with scanCoreBytes on every UTF-8 line', () => {
     // lines cut in the middle of every kind of token, NUL and high bytes, deep nesting: the
     // scanner must never read past a line (a crash kills the test run) and must agree with the

@@ -59,6 +59,11 @@ export interface CoreFields {
    * POST) as JSON.parse gives them, when the scanner read them (the native scanner does).
    */
   problemCheckPayload?: JsonObject | undefined;
+  /**
+   * For forum events whose payload is an object, the members the pass reads (GET, POST, query,
+   * id, problem_id, new) as JSON.parse gives them, when the scanner read them (the native one does).
+   */
+  forumPayload?: JsonObject | undefined;
   /** What module_id's rules read besides event, event_type, event_source and page, when the scanner read it (the native one does). */
   moduleIdInputs?: ModuleIdInputs | undefined;
 }

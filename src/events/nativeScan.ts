@@ -78,6 +78,8 @@ export const FACTS_SPEED = 76;
 const PROBLEM_STATE = 78;
 const PROBLEM_SPANS = 79;
 const PROBLEM_KEYS = ['answers', 'attempts', 'success', 'grade', 'max_grade', 'id', 'problem_id', 'new', 'POST'] as const;
+/** Forum events: PROBLEM_STATE 2, and the spans of these members (forumPayloadRow's and module_id's). */
+const FORUM_KEYS = ['GET', 'POST', 'query', 'id', 'problem_id', 'new'] as const;
 export const STRIDE = 98;
 /** The string table's int32 per line it may need (4 strings of 4 int32 each). */
 const TABLE_PER_LINE = 16;
@@ -312,12 +314,22 @@ class LazyCore implements CoreFields {
    * the native code read them; its other keys, none of which R17 touches, are left out.
    */
   get problemCheckPayload(): JsonObject | undefined {
+    return this.payloadMembers(1, PROBLEM_KEYS);
+  }
+  /**
+   * A forum event's payload members that the pass reads (GET, POST, query, and id, problem_id and
+   * new for module_id), as JSON.parse gives them, when the native code read them.
+   */
+  get forumPayload(): JsonObject | undefined {
+    return this.payloadMembers(2, FORUM_KEYS);
+  }
+  private payloadMembers(state: number, keys: readonly string[]): JsonObject | undefined {
     const { rec, r, buf } = this;
-    if (rec[r + PROBLEM_STATE] !== 1) return undefined;
+    if (rec[r + PROBLEM_STATE] !== state) return undefined;
     const p: JsonObject = {};
-    for (let k = 0; k < PROBLEM_KEYS.length; k++) {
+    for (let k = 0; k < keys.length; k++) {
       const a = rec[r + PROBLEM_SPANS + 2 * k]!;
-      if (a >= 0) p[PROBLEM_KEYS[k]!] = JSON.parse(utf8(buf, a, rec[r + PROBLEM_SPANS + 2 * k + 1]!)) as Json;
+      if (a >= 0) p[keys[k]!] = JSON.parse(utf8(buf, a, rec[r + PROBLEM_SPANS + 2 * k + 1]!)) as Json;
     }
     return p;
   }

@@ -424,7 +424,9 @@ export function forumPayloadRow(f: CoreFields): JsonObject | null {
   if (typeof eventType !== 'string' || isFullStructType(eventType) || text === undefined || text.charCodeAt(0) !== 123 /* { */) return null;
   const m = plainModuleIdInputs(f);
   if (m === null) return null;
-  const decoded = JSON.parse(text) as JsonObject; // the scanner has validated it: an object
+  // the native scanner gives just the members read here and by module_id; else the payload is
+  // parsed (the scanner has validated it: an object)
+  const decoded = f.forumPayload ?? (JSON.parse(text) as JsonObject);
   const query = decoded.query;
   if (query !== undefined && query !== null && typeof query !== 'string') return null;
   const row: JsonObject = {
