@@ -23,6 +23,7 @@
 
 #include <node_api.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -104,17 +105,20 @@ const char* const kConstants[] = {
 constexpr int kNumConstants = sizeof kConstants / sizeof kConstants[0];
 
 // A plain ASCII value of one of the fields named: V_CONST and its index when it is a constant.
-size_t constantLength[kNumConstants];
-const bool constantLengthsReady = [] {
-  for (int k = 0; k < kNumConstants; k++) constantLength[k] = strlen(kConstants[k]);
-  return true;
-}();
+size_t constantLength(int k) {
+  static const std::array<size_t, kNumConstants> lengths = [] {
+    std::array<size_t, kNumConstants> a{};
+    for (int i = 0; i < kNumConstants; i++) a[i] = strlen(kConstants[i]);
+    return a;
+  }();
+  return lengths[k];
+}
 
 void markConstant(const uint8_t* b, Span& v) {
   if (v.kind != V_ASCII) return;
   const size_t n = v.end - v.start;
   for (int k = 0; k < kNumConstants; k++) {
-    if (constantLength[k] == n && memcmp(kConstants[k], b + v.start, n) == 0) {
+    if (constantLength(k) == n && memcmp(kConstants[k], b + v.start, n) == 0) {
       v = {V_CONST, k, k};
       return;
     }
@@ -831,7 +835,7 @@ thread_local StringTable strings;
 bool fieldBytes(const uint8_t* b, const Span& v, const char*& k, size_t& n) {
   if (v.kind == V_CONST) {
     k = kConstants[v.start];
-    n = strlen(k);
+    n = constantLength(v.start);
     return true;
   }
   if (v.kind == V_ASCII || v.kind == V_UTF8) {
@@ -1152,16 +1156,20 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   if (!(top.kind == V_ABSENT || top.kind == V_NULL || (top.kind == V_ASCII && top.end == top.start))) return false;
   const Span& cc = f[F_CTX_COURSE];
   const Span& type = f[F_EVENT_TYPE];
+  const Span& src = f[F_EVENT_SOURCE];
+  // the type's and the source's text (a constant or bytes of the line), when they are strings
+  const char* t = nullptr;
+  size_t tn = 0;
+  const bool hasType = fieldBytes(b, type, t, tn);
+  const char* sb = nullptr;
+  size_t sn = 0;
+  const bool hasSource = fieldBytes(b, src, sb, sn);
   int courseSource = 0;  // where the course's bytes are: 0 the line, 1 guessedCourse; -1 no course
   if (isString(cc) && cc.end > cc.start) {
     courseSource = 0;
   } else if (cc.kind == V_ESCAPED) {
     return false;
   } else {
-    const Span& src = f[F_EVENT_SOURCE];
-    const char* sb;
-    size_t sn;
-    const bool hasSource = fieldBytes(b, src, sb, sn);
     if (!hasSource && src.kind != V_NULL && src.kind != V_ABSENT) return false;  // escaped
     courseSource = -1;
     if (src.kind == V_ABSENT) {
@@ -1171,10 +1179,8 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
       if (page.kind == V_ESCAPED) return false;
       if (isString(page) && courseInPage(reinterpret_cast<const char*>(b + page.start), page.end - page.start, guessedCourse)) courseSource = 1;
     } else {
-      const char* tb;
-      size_t tbn;
       if (type.kind == V_ESCAPED) return false;
-      if (fieldBytes(b, type, tb, tbn) && courseInUrl(tb, tbn, guessedCourse)) courseSource = 1;
+      if (hasType && courseInUrl(t, tn, guessedCourse)) courseSource = 1;
     }
   }
   if (courseSource < 0) {
@@ -1186,24 +1192,13 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   const Span& ip = f[F_IP];
   auto plain = [&](const Span& v) { return v.kind == V_ABSENT || v.kind == V_NULL || v.kind == V_ESCAPED || isString(v); };
   if (!plain(user) || !plain(ip) || !(type.kind == V_ABSENT || type.kind == V_NULL || type.kind == V_CONST || isString(type))) return false;
-  const char* t = nullptr;
-  size_t tn = 0;
   TypeFacts tf;  // a null or absent type: no kind, no flags
   if (type.kind == V_CONST) tf = constantTypeFacts(type.start);
-  else if (fieldBytes(b, type, t, tn)) tf = typeFacts(t, tn);
+  else if (hasType) tf = typeFacts(t, tn);
   if (tf.otherKind) return false;
   if (tf.videoType >= 0 && !videoRead) return false;
-  if (tf.problemCheck) {
-    // eventKind is not 0 for the source "server"; an escaped source is left to JavaScript
-    const Span& src = f[F_EVENT_SOURCE];
-    const char* sb;
-    size_t sn;
-    if (fieldBytes(b, src, sb, sn)) {
-      if (is(sb, sn, "server")) return false;
-    } else if (src.kind != V_NULL && src.kind != V_ABSENT) {
-      return false;
-    }
-  }
+  // eventKind is not 0 for the source "server"; an escaped source is left to JavaScript
+  if (tf.problemCheck && (hasSource ? is(sb, sn, "server") : src.kind != V_NULL && src.kind != V_ABSENT)) return false;
   const int32_t videoType = tf.videoType;
   int32_t typeFlags = tf.flags;
   const std::string_view courseBytes = courseSource == 0 ? std::string_view(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start)
@@ -1284,20 +1279,18 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   return true;
 }
 
-// The problem_check payload of the line in `b` (fields `f`): true and spans[k] = [start, end)
-// (relative to b; -1 when absent) when its `event` is an object whose keys R17 leaves alone.
-bool readProblemCheckPayload(const uint8_t* b, const Span* f, int32_t* spans) {
-  const Span& ev = f[F_EVENT];
-  const Span& type = f[F_EVENT_TYPE];
-  if (ev.kind != V_TEXT || b[ev.start] != '{' || type.kind != V_CONST) return false;
-  const char* t = kConstants[type.start];
-  if (strcmp(t, "problem_check") != 0 && strcmp(t, "save_problem_check") != 0) return false;
-  for (int k = 0; k < 2 * N_PROBLEM_KEYS; k++) spans[k] = -1;
-  const size_t e = walkObject<problemKey>(b, ev.start + 1, [&](int key, size_t at) -> size_t {
+// The members of the object `event` of the line in `b` that Match names: spans[2k], spans[2k+1] =
+// the value span of member k (relative to b; -1 when absent; the last of duplicate keys wins, as
+// in JSON.parse). False when `event` is not an object, or Match gives up on a key (K_TOUCHED,
+// K_ESCAPED).
+template <int (*Match)(const char*, size_t)>
+bool readMembers(const uint8_t* b, const Span& ev, int32_t* spans, int keys) {
+  if (ev.kind != V_TEXT || b[ev.start] != '{') return false;
+  for (int k = 0; k < 2 * keys; k++) spans[k] = -1;
+  const size_t e = walkObject<Match>(b, ev.start + 1, [&](int key, size_t at) -> size_t {
     if (key == K_TOUCHED || key == K_ESCAPED) return SIZE_MAX;
     const size_t end = skipValue(b, at, 2);
     if (key != K_NONE && end != SIZE_MAX) {
-      // the last of duplicate keys wins, as in JSON.parse
       spans[2 * key] = static_cast<int32_t>(at);
       spans[2 * key + 1] = static_cast<int32_t>(end);
     }
@@ -1306,8 +1299,15 @@ bool readProblemCheckPayload(const uint8_t* b, const Span* f, int32_t* spans) {
   return e == static_cast<size_t>(ev.end);
 }
 
+// The problem_check payload of the line in `b` (fields `f`): its members in ProblemCheckKey
+// order, when its `event` is an object whose keys R17 leaves alone.
+bool readProblemCheckPayload(const uint8_t* b, const Span* f, int32_t* spans) {
+  const Span& type = f[F_EVENT_TYPE];
+  return type.kind == V_CONST && constantTypeFacts(type.start).problemCheck && readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS);
+}
+
 // Forum events (eventRows.ts isForumType): the payload members chunkTasks.ts forumPayloadRow and
-// module_id read, each one's value span (-1: absent), in ForumKey order.
+// module_id read, in ForumKey order.
 enum ForumKey { FK_GET, FK_POST, FK_QUERY, FK_ID, FK_PROBLEM_ID, FK_NEW, N_FORUM_KEYS };
 int forumKey(const char* k, size_t n) {
   switch (n) {
@@ -1320,24 +1320,12 @@ int forumKey(const char* k, size_t n) {
   }
 }
 
-// The forum payload of the line in `b`: true and spans set (relative to b) when the type is a
-// forum type and `event` an object.
+// The forum payload of the line in `b`: its members, when the type is a forum type and `event`
+// an object.
 bool readForumPayload(const uint8_t* b, const Span* f, int32_t* spans) {
-  const Span& ev = f[F_EVENT];
   const char* t;
   size_t tn;
-  if (ev.kind != V_TEXT || b[ev.start] != '{' || !fieldBytes(b, f[F_EVENT_TYPE], t, tn) || !isForumType(t, tn)) return false;
-  for (int k = 0; k < 2 * N_FORUM_KEYS; k++) spans[k] = -1;
-  const size_t e = walkObject<forumKey>(b, ev.start + 1, [&](int key, size_t at) -> size_t {
-    const size_t end = skipValue(b, at, 2);
-    if (key != K_NONE && end != SIZE_MAX) {
-      // the last of duplicate keys wins, as in JSON.parse
-      spans[2 * key] = static_cast<int32_t>(at);
-      spans[2 * key + 1] = static_cast<int32_t>(end);
-    }
-    return end;
-  });
-  return e == static_cast<size_t>(ev.end);
+  return fieldBytes(b, f[F_EVENT_TYPE], t, tn) && isForumType(t, tn) && readMembers<forumKey>(b, f[F_EVENT], spans, N_FORUM_KEYS);
 }
 
 thread_local CoursePrefixes lastCourse;

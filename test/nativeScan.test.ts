@@ -32,6 +32,11 @@ function nativeCut(buf: Buffer): Array<[number, number]> {
   return Array.from({ length: scan.lines }, (_, i) => lineBounds(scan, i));
 }
 
+/** The members `keys` of a parsed payload that it has, as JSON.parse gave them. */
+function membersOf(ev: object, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => Object.hasOwn(ev, k)).map((k) => [k, (ev as Record<string, unknown>)[k]]));
+}
+
 describe.skipIf(off)('the native scanner', () => {
   it('is built by the install and loaded (run `npm run build:native` if this fails)', () => {
     expect(nativeScanAvailable()).toBe(true);
@@ -205,7 +210,7 @@ describe.skipIf(off)('the native scanner', () => {
       }
       expect(got, lines[i]).toBeDefined();
       read++;
-      const want = Object.fromEntries(READ.filter((k) => Object.hasOwn(ev, k)).map((k) => [k, (ev as Record<string, unknown>)[k]]));
+      const want = membersOf(ev, READ);
       expect(got, lines[i]).toEqual(want);
       // toEqual does not tell -0 from 0
       for (const k of Object.keys(want)) if (typeof want[k] === 'number') expect(Object.is(got![k], want[k]), `${k} of ${lines[i]}`).toBe(true);
@@ -236,7 +241,7 @@ describe.skipIf(off)('the native scanner', () => {
         continue;
       }
       read++;
-      expect(got, lines[i]).toEqual(Object.fromEntries(READ.filter((k) => Object.hasOwn(ev, k)).map((k) => [k, (ev as Record<string, unknown>)[k]])));
+      expect(got, lines[i]).toEqual(membersOf(ev, READ));
     }
     expect(read).toBe(3 * payloads.length);
   });

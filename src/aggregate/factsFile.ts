@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import { MICROS_PER_DAY, utcDateOfMicros } from '../events/time.ts';
 import type { CourseFacts } from './facts.ts';
+import { utf8Write } from '../bufferText.ts';
 
 export const FACTS_FILE = 'facts.v8';
 /**
@@ -151,17 +152,6 @@ function encodeMeta(f: CourseFacts): Buffer {
   return Buffer.from(metaScratch.subarray(0, n));
 }
 let metaScratch = Buffer.allocUnsafeSlow(1 << 16);
-
-/**
- * Buffer's own UTF-8 writer (a long-standing method @types/node leaves out; `write` is the
- * fallback should a Node version lack it): measured faster than `Buffer.from(text)`, which sizes
- * the text first.
- */
-type WithUtf8Write = Buffer & { utf8Write?(s: string, offset: number): number };
-const utf8Write: (buf: Buffer, s: string, offset: number) => number =
-  typeof (Buffer.prototype as WithUtf8Write).utf8Write === 'function'
-    ? (buf, s, offset) => (buf as WithUtf8Write).utf8Write!(s, offset)
-    : (buf, s, offset) => buf.write(s, offset);
 
 /** The byte length of a batch's typed columns (checking each has its group's length). */
 function columnsBytes(f: CourseFacts): number {

@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { OTHER_TYPE, plainInteger, type CoreFields, type ModuleIdInputs } from './fastCore.ts';
 import type { Json, JsonObject } from './types.ts';
+import { latin1, utf8 } from '../bufferText.ts';
 
 interface FastscanAddon {
   scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array): number;
@@ -83,17 +84,6 @@ const FORUM_KEYS = ['GET', 'POST', 'query', 'id', 'problem_id', 'new'] as const;
 export const STRIDE = 98;
 /** The string table's int32 per line it may need (4 strings of 4 int32 each). */
 const TABLE_PER_LINE = 16;
-
-/**
- * Buffer's own slicers (long-standing methods @types/node leaves out) skip `toString`'s encoding
- * dispatch; `toString` is the fallback should a Node version lack them.
- */
-type Slicing = Buffer & { latin1Slice?(start: number, end: number): string; utf8Slice?(start: number, end: number): string };
-const proto = Buffer.prototype as Slicing;
-const latin1: (buf: Buffer, start: number, end: number) => string =
-  typeof proto.latin1Slice === 'function' ? (buf, s, e) => (buf as Slicing).latin1Slice!(s, e) : (buf, s, e) => buf.toString('latin1', s, e);
-const utf8: (buf: Buffer, start: number, end: number) => string =
-  typeof proto.utf8Slice === 'function' ? (buf, s, e) => (buf as Slicing).utf8Slice!(s, e) : (buf, s, e) => buf.toString('utf8', s, e);
 
 let addon: FastscanAddon | null | undefined;
 let constants: string[] = [];
