@@ -23,6 +23,7 @@
 
 #include <node_api.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -84,6 +85,16 @@ enum ProblemCheckKey { PK_ANSWERS, PK_ATTEMPTS, PK_SUCCESS, PK_GRADE, PK_MAX_GRA
 constexpr int kProblemState = kFactsSpeed + 2;             // 78
 constexpr int kProblemSpans = kProblemState + 1;           // 79..96
 constexpr int kStride = kProblemSpans + 2 * N_PROBLEM_KEYS + 1;  // 98 int32: records stay 8-byte aligned
+// When lineFacts also computed a server problem_check's or a show_answer's row (see PayloadFacts),
+// the state is 3 or 4 and the same slots hold it: module_id, then attempts, grade and max_grade
+// as doubles (NaN: null), then student_answers and success (string-table indices, -1: null).
+constexpr int kProblemCheckFacts = 3, kShowAnswerFacts = 4;
+constexpr int kPayloadModuleId = kProblemSpans;            // 79
+constexpr int kPayloadAttempts = kProblemSpans + 1;        // 80..81, 8-byte aligned
+constexpr int kPayloadGrade = kPayloadAttempts + 2;        // 82..83
+constexpr int kPayloadMaxGrade = kPayloadGrade + 2;        // 84..85
+constexpr int kPayloadAnswers = kPayloadMaxGrade + 2;      // 86
+constexpr int kPayloadSuccess = kPayloadAnswers + 1;       // 87
 
 struct Span {
   int32_t kind, start, end;
@@ -914,6 +925,7 @@ struct TypeFacts {
   int32_t videoType = -1;      // 0 play, 1 pause, 2 stop, 3 seek (the four §7.2 video types)
   bool otherKind = false;      // eventRows.ts eventKind is not 0 whatever the source (and not a video type)
   bool problemCheck = false;   // problem_check / save_problem_check: eventKind is not 0 for the source "server"
+  bool showAnswer = false;     // show_answer / showanswer (also otherKind)
   bool xblock = false;         // holds "/xblock/": never a base event
   bool url = false;            // starts with '/': its counters depend on the course
   int32_t flags = 0;           // pcdayEvent.ts baseEventFlags, less a URL type's counters
@@ -923,6 +935,7 @@ TypeFacts typeFacts(const char* t, size_t n) {
   TypeFacts r;
   r.videoType = is(t, n, "play_video") ? 0 : is(t, n, "pause_video") ? 1 : is(t, n, "stop_video") ? 2 : is(t, n, "seek_video") ? 3 : -1;
   r.problemCheck = is(t, n, "problem_check") || is(t, n, "save_problem_check");
+  r.showAnswer = is(t, n, "show_answer") || is(t, n, "showanswer");
   r.otherKind = r.videoType < 0 && !r.problemCheck &&
                 (is(t, n, "show_answer") || is(t, n, "showanswer") || is(t, n, "edx.ui.lms.link_clicked") || isForumType(t, n) ||
                  contains(t, n, "edx.course.enrollment") || contains(t, n, "/transcript/translation/"));
@@ -1138,13 +1151,410 @@ bool courseInPage(const char* s, size_t n, std::string& id) {
 thread_local std::vector<uint8_t> decodeScratch;
 thread_local std::string guessedCourse;
 
+// ---------------------------------------------------------------- problem_check and show_answer rows
+
+// Text positions as moduleId.ts uses them: -1 for "not found", as String.prototype.indexOf. The
+// rules below look only for ASCII bytes, and UTF-8 never puts an ASCII byte inside a multi-byte
+// character, so byte positions give the same matches and groups as UTF-16 ones.
+struct Text {
+  const char* s;
+  long n;
+  long indexOf(char c, long from) const {
+    if (from < 0) from = 0;
+    if (from >= n) return -1;
+    const void* p = memchr(s + from, c, n - from);
+    return p == nullptr ? -1 : static_cast<const char*>(p) - s;
+  }
+  long indexOf(const char* lit, long from) const {
+    const long m = static_cast<long>(strlen(lit));
+    if (from < 0) from = 0;
+    if (from + m > n) return -1;
+    const void* p = memmem(s + from, n - from, lit, m);
+    return p == nullptr ? -1 : static_cast<const char*>(p) - s;
+  }
+  // String.prototype.lastIndexOf(lit, from): the last occurrence starting at or before `from`
+  // (a negative `from` counts as 0)
+  long lastIndexOf(const char* lit, long from) const {
+    const long m = static_cast<long>(strlen(lit));
+    if (from < 0) from = 0;
+    for (long i = std::min(from, n - m); i >= 0; i--)
+      if (memcmp(s + i, lit, m) == 0) return i;
+    return -1;
+  }
+  bool startsWith(const char* lit, long at) const {
+    const long m = static_cast<long>(strlen(lit));
+    return at >= 0 && at + m <= n && memcmp(s + at, lit, m) == 0;
+  }
+  void append(std::string& out, long a, long e) const { out.append(s + a, e - a); }
+};
+
+// moduleId.ts orgCourseAt
+enum { OC_STOP = -1, OC_NEXT = 0, OC_FOUND = 1 };
+int orgCourseAt(const Text& t, long p, long lastI1, long& i1, long& i2) {
+  if (lastI1 >= p) {
+    i1 = lastI1;
+    return OC_NEXT;
+  }
+  i1 = t.indexOf('+', p);
+  if (i1 < 0) return OC_STOP;
+  if (i1 == p) return OC_NEXT;
+  i2 = t.indexOf('+', i1 + 1);
+  if (i2 < 0) return OC_STOP;
+  if (i2 == i1 + 1) return OC_NEXT;
+  return OC_FOUND;
+}
+
+// moduleId.ts scanXblockV1 (okre1 for A1 / A2, okre3 for A5 / A6): true and `out` set when okre1
+// matches; `any` gets the okre3 result found on the way (empty when none).
+bool scanXblockV1(const Text& t, long c, std::string& out, std::string& any) {
+  any.clear();
+  long lastI1 = -1, q = -2;
+  for (; c >= 0; c = t.indexOf("/courses/course-v1:", c + 1)) {
+    const long p = c + 19;
+    long i1 = -1, i2 = -1;
+    const int found = orgCourseAt(t, p, lastI1, i1, i2);
+    if (found == OC_STOP) return false;
+    lastI1 = i1;
+    if (found == OC_NEXT) continue;
+    const long i3 = t.indexOf('+', i2 + 1);
+    if (i3 < 0) return false;
+    const long from = i2 + 2;
+    if (q == -2 || (q >= 0 && q < from)) q = t.indexOf("/xblock/block-v1:", from);
+    if (q < 0) return false;
+    if (q + 17 >= i3) continue;
+    const long i4 = t.indexOf('+', i3 + 1);
+    if (i4 < 0) return false;
+    if (i4 == i3 + 1) continue;
+    const long i5 = t.indexOf('+', i4 + 1);
+    if (i5 < 0) return false;
+    if (i5 == i4 + 1 || !t.startsWith("+type@", i5)) continue;
+    const long i6 = t.indexOf('+', i5 + 6);
+    if (i6 < 0) return false;
+    if (i6 == i5 + 6 || !t.startsWith("+block@", i6)) continue;
+    const long j = i6 + 7;
+    const long k = t.indexOf('/', j);
+    const long end = k < 0 ? t.n : k;
+    if (end == j) continue;
+    const bool handler = k >= 0 && t.startsWith("/handler", k);
+    if (!any.empty() && !handler) continue;
+    std::string id;
+    t.append(id, p, i1);
+    id += '/';
+    t.append(id, i1 + 1, i2);
+    id += '/';
+    t.append(id, i5 + 6, i6);
+    id += '/';
+    t.append(id, j, end);
+    if (any.empty()) any = id;
+    if (handler) {
+      out = id;
+      return true;
+    }
+    if (k < 0) return false;
+  }
+  return false;
+}
+
+// moduleId.ts xblockI4xTail: `TYPE/ID` appended to `out`, or false.
+bool xblockI4xTail(const Text& t, long Q, std::string& out) {
+  const long slash = t.indexOf('/', Q);
+  const long segEnd = slash < 0 ? t.n : slash;
+  for (long b = t.lastIndexOf(";_", segEnd - 2); b >= Q + 4; b = t.lastIndexOf(";_", b - 1)) {
+    const long m = t.indexOf(';', b + 2);
+    if (m <= b + 2 || m + 1 >= t.n || t.s[m + 1] != '_') continue;
+    const long k = m + 2 <= segEnd ? slash : t.indexOf('/', m + 2);
+    if (k <= m + 2 || !t.startsWith("/handler/", k)) continue;
+    if (t.lastIndexOf(";_", b - 3) < Q + 1) return false;
+    t.append(out, b + 2, m);
+    out += '/';
+    t.append(out, m + 2, k);
+    return true;
+  }
+  return false;
+}
+
+// moduleId.ts matchXblockI4x (cidre10: B10, B11)
+bool matchXblockI4x(const Text& t, std::string& out) {
+  if (!t.startsWith("/courses/", 0) || t.indexOf("/xblock/i4x:;_;_", 0) < 0) return false;
+  const long s1 = t.indexOf('/', 9);
+  if (s1 <= 9) return false;
+  const long s2 = t.indexOf('/', s1 + 1);
+  if (s2 <= s1 + 1) return false;
+  long runEnd = t.indexOf('+', s2 + 1);
+  if (runEnd < 0) runEnd = t.n;
+  if (runEnd - 16 < s2 + 2) return false;
+  for (long q = t.lastIndexOf("/xblock/i4x:;_;_", runEnd - 16); q >= s2 + 2; q = t.lastIndexOf("/xblock/i4x:;_;_", q - 1)) {
+    std::string tail;
+    if (xblockI4xTail(t, q + 16, tail)) {
+      out.clear();
+      t.append(out, 9, s1);
+      out += '/';
+      t.append(out, s1 + 1, s2);
+      out += '/';
+      out += tail;
+      return true;
+    }
+  }
+  return false;
+}
+
+// moduleId.ts CIDRE3, /i4x:\/\/([^/]+\/[^/]+\/[^/]+\/[^/]+)/: the group, leftmost match.
+bool matchCidre3(const Text& t, std::string& out) {
+  for (long p = t.indexOf("i4x://", 0); p >= 0; p = t.indexOf("i4x://", p + 1)) {
+    long i = p + 6;
+    bool ok = true;
+    for (int seg = 0; seg < 3 && ok; seg++) {
+      const long e = t.indexOf('/', i);
+      ok = e > i;
+      i = e + 1;
+    }
+    if (!ok || i >= t.n || t.s[i] == '/') continue;
+    const long e = t.indexOf('/', i);
+    out.assign(t.s + p + 6, (e < 0 ? t.n : e) - (p + 6));
+    return true;
+  }
+  return false;
+}
+
+// module_id (moduleId.ts guessModuleId) of an event whose type has no '/' and is none of the
+// types a rule names (play_video, problem_graded, add_resource, …), whose `event` is an object
+// without an `id` member, on a line without `_id`. Phase A can then only match in `path` (A2,
+// A6); phase B needs a source (else no module_id) and, with an object event without `id`, the
+// browser rules (B2) match nothing; what is left is B11 on `path` and B17 on `problem_id`.
+// `path` is null when context.path is null (an error in the original: no module_id). Returns 1
+// with `out` set, 0 for no module_id, -1 when JavaScript must decide.
+int plainModuleId(const Text& type, const Text* path, bool hasSource, const uint8_t* b, int32_t pidStart, int32_t pidEnd, std::string& out) {
+  if (path == nullptr) return 0;
+  const bool samePath = path->n == type.n && memcmp(path->s, type.s, type.n) == 0;
+  std::string any;
+  if (!samePath) {
+    const long c = path->indexOf("/courses/course-v1:", 0);
+    if (c >= 0) {
+      if (scanXblockV1(*path, c, out, any)) return 1;  // A2
+      if (!any.empty()) {
+        out = any;  // A6
+        return 1;
+      }
+    }
+  }
+  if (!hasSource) return 0;
+  if (!samePath && matchXblockI4x(*path, out)) return 1;  // B11
+  // B17 on a problem_id that Python finds true: any other value gives no module_id (a false one
+  // skips the rule, a true one that is not a string is an error), and a string "" is false
+  if (pidStart >= 0 && b[pidStart] == '"' && pidEnd - pidStart > 2) {
+    if (memchr(b + pidStart, '\\', pidEnd - pidStart) != nullptr) return -1;
+    const Text pid{reinterpret_cast<const char*>(b + pidStart + 1), static_cast<long>(pidEnd - pidStart - 2)};
+    if (matchCidre3(pid, out)) return 1;
+  }
+  return 0;  // B18 needs an `id`
+}
+
+// JSON.stringify(JSON.parse(text)) of the valid JSON value at b[i..], appended to `out`: compact,
+// strings as V8 writes them. Returns the index after the value, or SIZE_MAX where this code does
+// not vouch for the result (a number other than a short integer or -0, an escaped, numeric or
+// repeated object key: V8 puts integer keys first and keeps a repeated key's first place).
+size_t canonicalJson(const uint8_t* b, size_t i, std::string& out, int depth) {
+  i = ws(b, i);
+  const uint8_t c = b[i];
+  if (c == '{' || c == '[') {
+    if (depth > 32) return SIZE_MAX;
+    const bool object = c == '{';
+    out += static_cast<char>(c);
+    std::vector<std::pair<size_t, size_t>> keys;
+    i = ws(b, i + 1);
+    if (b[i] == (object ? '}' : ']')) {
+      out += static_cast<char>(b[i]);
+      return i + 1;
+    }
+    for (bool first = true;; first = false) {
+      if (!first) out += ',';
+      if (object) {
+        i = ws(b, i);
+        bool esc = false;
+        const size_t e = scanString(b, i + 1, esc);
+        if (e == SIZE_MAX || esc) return SIZE_MAX;
+        bool numeric = e - i > 2;
+        for (size_t k = i + 1; k + 1 < e; k++) numeric &= digit(b[k]);
+        if (numeric) return SIZE_MAX;
+        for (const auto& [ka, kn] : keys)
+          if (kn == e - i && memcmp(b + ka, b + i, kn) == 0) return SIZE_MAX;
+        keys.emplace_back(i, e - i);
+        out.append(reinterpret_cast<const char*>(b + i), e - i);
+        out += ':';
+        i = ws(b, e) + 1;  // the ':'
+      }
+      i = canonicalJson(b, i, out, depth + 1);
+      if (i == SIZE_MAX) return SIZE_MAX;
+      i = ws(b, i);
+      if (b[i] == ',') {
+        i++;
+        continue;
+      }
+      out += static_cast<char>(b[i]);  // the closing bracket
+      return i + 1;
+    }
+  }
+  if (c == '"') {
+    bool esc = false;
+    const size_t e = scanString(b, i + 1, esc);
+    if (e == SIZE_MAX) return SIZE_MAX;
+    if (!esc) {
+      out.append(reinterpret_cast<const char*>(b + i), e - i);
+      return e;
+    }
+    out += '"';
+    static const char kHex[] = "0123456789abcdef";
+    auto hex4 = [&](size_t at) {
+      unsigned u = 0;
+      for (int j = 0; j < 4; j++) {
+        const uint8_t h = b[at + j];
+        u = u * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+      }
+      return u;
+    };
+    auto unit = [&](unsigned u) {  // one code unit as V8's JSON.stringify writes it
+      if (u == '"' || u == '\\') {
+        out += '\\';
+        out += static_cast<char>(u);
+      } else if (u < 0x20 || (u >= 0xd800 && u <= 0xdfff)) {
+        const char* shortForm = u == '\b' ? "\\b" : u == '\t' ? "\\t" : u == '\n' ? "\\n" : u == '\f' ? "\\f" : u == '\r' ? "\\r" : nullptr;
+        if (shortForm != nullptr) {
+          out += shortForm;
+        } else {
+          out += "\\u";
+          for (int s = 12; s >= 0; s -= 4) out += kHex[(u >> s) & 15];
+        }
+      } else if (u < 0x80) {
+        out += static_cast<char>(u);
+      } else if (u < 0x800) {
+        out += static_cast<char>(0xc0 | (u >> 6));
+        out += static_cast<char>(0x80 | (u & 0x3f));
+      } else {
+        out += static_cast<char>(0xe0 | (u >> 12));
+        out += static_cast<char>(0x80 | ((u >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (u & 0x3f));
+      }
+    };
+    for (size_t k = i + 1; k + 1 < e;) {
+      if (b[k] != '\\') {
+        out += static_cast<char>(b[k++]);
+        continue;
+      }
+      const uint8_t x = b[k + 1];
+      if (x != 'u') {
+        unit(x == 'b' ? '\b' : x == 'f' ? '\f' : x == 'n' ? '\n' : x == 'r' ? '\r' : x == 't' ? '\t' : x);
+        k += 2;
+        continue;
+      }
+      const unsigned u = hex4(k + 2);
+      k += 6;
+      if (u >= 0xd800 && u <= 0xdbff && k + 6 < e + 1 && b[k] == '\\' && b[k + 1] == 'u') {
+        const unsigned lo = hex4(k + 2);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+          const unsigned cp = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+          out += static_cast<char>(0xf0 | (cp >> 18));
+          out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+          out += static_cast<char>(0x80 | (cp & 0x3f));
+          k += 6;
+          continue;
+        }
+      }
+      unit(u);
+    }
+    out += '"';
+    return e;
+  }
+  if (c == 't' || c == 'f' || c == 'n') {
+    const size_t len = c == 'f' ? 5 : 4;
+    out.append(reinterpret_cast<const char*>(b + i), len);
+    return i + len;
+  }
+  // a number: only an integer of at most 15 digits, and not -0, is written back as it is
+  size_t k = i + (c == '-' ? 1 : 0);
+  const size_t digitsAt = k;
+  while (digit(b[k])) k++;
+  if (k == digitsAt || k - digitsAt > 15 || b[k] == '.' || b[k] == 'e' || b[k] == 'E') return SIZE_MAX;
+  if (c == '-' && b[digitsAt] == '0') return SIZE_MAX;
+  out.append(reinterpret_cast<const char*>(b + i), k - i);
+  return k;
+}
+
+// What the compact tables get from a server problem_check or a show_answer line, computed by
+// lineFacts (chunkTasks.ts problemCheckPayloadRow / showAnswerPayloadRow → eventRows.ts
+// problemCheckRow / showAnswerRow). Strings are held here until lineFacts interns them.
+struct PayloadFacts {
+  int kind = 0;  // 0 none, kProblemCheckFacts, kShowAnswerFacts
+  bool hasModuleId = false, hasAnswers = false, hasSuccess = false;
+  std::string moduleId, answers, success;
+  double attempts = __builtin_nan(""), grade = __builtin_nan(""), maxGrade = __builtin_nan("");
+};
+
+// A number member that the JavaScript path keeps as it is (attempts: a safe integer; a grade: a
+// finite number); NaN for null / absent. False when JavaScript must decide.
+bool plainNumber(const uint8_t* b, int32_t a, int32_t e, bool integer, double& v) {
+  v = __builtin_nan("");
+  if (a < 0 || b[a] == 'n') return true;
+  const uint8_t c = b[a];
+  if (c != '-' && !digit(c)) return false;
+  if (integer) {
+    // digits only (JSON.parse gives the same integer), at most 15 of them: a safe integer
+    size_t k = a + (c == '-' ? 1 : 0);
+    const size_t from = k;
+    while (static_cast<int32_t>(k) < e && digit(b[k])) k++;
+    if (static_cast<int32_t>(k) != e || k == from || k - from > 15) return false;
+  }
+  const auto r = std::from_chars(reinterpret_cast<const char*>(b + a), reinterpret_cast<const char*>(b + e), v);
+  return r.ec == std::errc() && r.ptr == reinterpret_cast<const char*>(b + e) && std::isfinite(v);
+}
+
+// The payload facts of the line in `b` whose event type is problem_check / save_problem_check
+// (source "server") or show_answer / showanswer, from the members `spans` of its object `event`
+// (readMembers<problemKey>). False when JavaScript must decide.
+bool payloadFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const int32_t* spans, bool problemCheck, const Text& type,
+                  bool hasSource, PayloadFacts& out) {
+  if (flags.hasId || flags.hasModuleId || flags.contextKind == 2 || spans[2 * PK_ID] >= 0) return false;
+  const Span& path = f[F_CTX_PATH];
+  if (path.kind == V_ESCAPED || path.kind == V_OTHER) return false;
+  Text pathText{"", 0};
+  if (path.kind == V_ASCII || path.kind == V_UTF8) pathText = {reinterpret_cast<const char*>(b + path.start), path.end - path.start};
+  const int m = plainModuleId(type, path.kind == V_NULL ? nullptr : &pathText, hasSource, b, spans[2 * PK_PROBLEM_ID],
+                              spans[2 * PK_PROBLEM_ID + 1], out.moduleId);
+  if (m < 0) return false;
+  out.hasModuleId = m == 1;
+  if (!problemCheck) {
+    out.kind = kShowAnswerFacts;
+    return true;
+  }
+  if (!plainNumber(b, spans[2 * PK_ATTEMPTS], spans[2 * PK_ATTEMPTS + 1], true, out.attempts) ||
+      !plainNumber(b, spans[2 * PK_GRADE], spans[2 * PK_GRADE + 1], false, out.grade) ||
+      !plainNumber(b, spans[2 * PK_MAX_GRADE], spans[2 * PK_MAX_GRADE + 1], false, out.maxGrade))
+    return false;
+  const int32_t sa = spans[2 * PK_SUCCESS], se = spans[2 * PK_SUCCESS + 1];
+  out.hasSuccess = false;
+  if (sa >= 0 && b[sa] != 'n') {
+    if (b[sa] != '"') return false;
+    size_t len;
+    if (!decodeJsonString(b, sa + 1, se - 1, decodeScratch, len)) return false;
+    out.success.assign(reinterpret_cast<const char*>(decodeScratch.data()), len);
+    out.hasSuccess = true;
+  }
+  out.answers.clear();
+  out.hasAnswers = spans[2 * PK_ANSWERS] >= 0;
+  if (out.hasAnswers && canonicalJson(b, spans[2 * PK_ANSWERS], out.answers, 0) == SIZE_MAX) return false;
+  out.kind = kProblemCheckFacts;
+  return true;
+}
+
+thread_local PayloadFacts payload;
+
 // The facts of a scanned line (fields `f` relative to the line at chunk offset `s`, in the
 // scratch copy `b`), written into its record, when the native code can give exactly what the
 // JavaScript pass (chunkTasks.ts fastFields → facts.ts addEventFacts) would: a parsed time, the
 // course from context.course_id alone, plain string values, and an event no compact table
 // reads except a video event whose payload was read. False otherwise (JavaScript reads the line).
 bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const VideoValue* video, bool videoRead, uint8_t* side,
-               size_t sideCap, size_t& sideAt, CoursePrefixes& course) {
+               size_t sideCap, size_t& sideAt, CoursePrefixes& course, const LineFlags& flags, const int32_t* members) {
   if (rec[kTimeState] != 1) return false;
   double timeUs;
   memcpy(&timeUs, rec + kTimeValue, sizeof timeUs);
@@ -1195,10 +1605,16 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   TypeFacts tf;  // a null or absent type: no kind, no flags
   if (type.kind == V_CONST) tf = constantTypeFacts(type.start);
   else if (hasType) tf = typeFacts(t, tn);
-  if (tf.otherKind) return false;
+  if (tf.otherKind && !(tf.showAnswer && members != nullptr)) return false;
   if (tf.videoType >= 0 && !videoRead) return false;
   // eventKind is not 0 for the source "server"; an escaped source is left to JavaScript
-  if (tf.problemCheck && (hasSource ? is(sb, sn, "server") : src.kind != V_NULL && src.kind != V_ABSENT)) return false;
+  const bool serverProblemCheck = tf.problemCheck && (hasSource ? is(sb, sn, "server") : src.kind != V_NULL && src.kind != V_ABSENT);
+  payload.kind = 0;
+  if (serverProblemCheck || tf.showAnswer) {
+    // the row of a compact table too (members were read only for these constant types)
+    if (members == nullptr || src.kind == V_ESCAPED) return false;
+    if (!payloadFacts(b, f, flags, members, serverProblemCheck, Text{t, static_cast<long>(tn)}, src.kind != V_ABSENT, payload)) return false;
+  }
   const int32_t videoType = tf.videoType;
   int32_t typeFlags = tf.flags;
   const std::string_view courseBytes = courseSource == 0 ? std::string_view(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start)
@@ -1265,6 +1681,23 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   int32_t userIdx, ipIdx;
   size_t userLen, ipLen;
   if (courseIdx < 0 || !internValue(user, userIdx, userLen) || !internValue(ip, ipIdx, ipLen)) return false;
+  int32_t moduleIdx = -1, answersIdx = -1, successIdx = -1;
+  if (payload.kind != 0) {
+    auto internString = [&](bool has, const std::string& v, int32_t& idx) {
+      idx = has ? internCopy(reinterpret_cast<const uint8_t*>(v.data()), v.size()) : -1;
+      return !has || idx >= 0;
+    };
+    if (!internString(payload.hasModuleId, payload.moduleId, moduleIdx) || !internString(payload.hasAnswers, payload.answers, answersIdx) ||
+        !internString(payload.hasSuccess, payload.success, successIdx))
+      return false;
+    rec[kProblemState] = payload.kind;
+    rec[kPayloadModuleId] = moduleIdx;
+    memcpy(rec + kPayloadAttempts, &payload.attempts, sizeof(double));
+    memcpy(rec + kPayloadGrade, &payload.grade, sizeof(double));
+    memcpy(rec + kPayloadMaxGrade, &payload.maxGrade, sizeof(double));
+    rec[kPayloadAnswers] = answersIdx;
+    rec[kPayloadSuccess] = successIdx;
+  }
   const bool named = userIdx >= 0 && userLen > 0;
   const bool base = named && !tf.xblock;
   rec[kFactsCourse] = courseIdx;
@@ -1328,13 +1761,21 @@ bool readForumPayload(const uint8_t* b, const Span* f, int32_t* spans) {
   return fieldBytes(b, f[F_EVENT_TYPE], t, tn) && isForumType(t, tn) && readMembers<forumKey>(b, f[F_EVENT], spans, N_FORUM_KEYS);
 }
 
+// The members of a problem_check or show_answer event's object `event` that lineFacts reads.
+bool readPayloadMembers(const uint8_t* b, const Span* f, int32_t* spans) {
+  const Span& type = f[F_EVENT_TYPE];
+  if (type.kind != V_CONST) return false;
+  const TypeFacts& tf = constantTypeFacts(type.start);
+  return (tf.problemCheck || tf.showAnswer) && readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS);
+}
+
 thread_local CoursePrefixes lastCourse;
 
 // scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array) → the number
 // of lines, or minus the number of lines when `out` or `table` is too small for them (nothing
 // written then: `out` needs kStride int32 a line, `table` 1 + 16 a line). Lines are cut as
 // src/logs/lines.ts forEachLine cuts them. `table` receives the chunk's string table (StringTable).
-constexpr size_t kTableIntsPerLine = 16;  // at most 4 strings a line (course, username, ip, video id), 4 int32 each
+constexpr size_t kTableIntsPerLine = 24;  // at most 6 strings a line (course, username, ip, and a video id or module_id, answers, success), 4 int32 each
 napi_value ScanChunk(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -1429,9 +1870,13 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
         memcpy(rec + kVideoValues + 2 * k, &video[k].number, sizeof(double));
       }
     }
-    rec[kFactsState] = ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse) ? 1 : 0;
     rec[kProblemState] = 0;
+    int32_t members[2 * N_PROBLEM_KEYS];
+    const bool membersRead = ok && readPayloadMembers(scratch.data(), f, members);
+    rec[kFactsState] =
+        ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, membersRead ? members : nullptr) ? 1 : 0;
     if (ok && rec[kFactsState] == 0) {
+      rec[kProblemState] = 0;
       int spans = 0;
       if (readProblemCheckPayload(scratch.data(), f, rec + kProblemSpans)) {
         rec[kProblemState] = 1;

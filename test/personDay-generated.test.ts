@@ -195,6 +195,64 @@ describe.each([
     if (native && nativeScanAvailable()) expect(lines.length - r.slow).toBeGreaterThanOrEqual(9 * 2 + 31 * 2 + 2);
   });
 
+  it('on problem_check and show_answer rows the native code computes (module_id rules, answers text, numbers)', () => {
+    const c = 'MITx/6.00x/2013_Spring';
+    const cv1 = 'course-v1:MITx+6.002x+2T2014';
+    const xb = (org: string, run: string, id: string) => `block-v1:${org}+${run}+type@problem+block@${id}`;
+    // one member (or the path) varied at a time, the others plain
+    const plain: Record<string, string> = {
+      answers: '{"i4x-MITx-6_00x-problem-p1_2_1": "choice_1"}', attempts: '1', success: '"correct"', grade: '1', max_grade: '2', problem_id: '"i4x://MITx/6.00x/problem/p1"',
+    };
+    const variants: Record<string, string[]> = {
+      answers: [
+        '{ "a" : [ "x" , "y" ] , "b" : { } , "c" : [ ] }', '{"a": "\\u00e9\\u4e2d\\ud83d\\ude00"}', '{"a": "q\\"b\\\\c\\/d"}', '{"a": "\\n\\t\\r\\b\\f\\u001b\\u0000\\u007f"}',
+        '{"a": "lone \\ud800 x \\udc00 \\udbff"}', '{"a": "\\udc00\\udc01\\ud800\\ud801\\udbff\\udfff"}', '{"a": "\\u001f\\u000b"}', '{"a": "\\u2028\\u2029"}', '{"a": "\\u0022\\u005c\\u002f"}', '{"a": 1, "b": -2, "c": 0}', '{"a": 1.5}',
+        '{"a": -0}', '{"a": 1e2}', '{"a": 12345678901234567}', '{"a": "y", "10": "x"}', '{"a": "y", "01": "x"}', '{"a": 1, "a": 2}', '{"a": 1, "b": {"a": 2}}',
+        '{"a": true, "b": false, "c": null}', '{"é": "ü"}', '[["choice_0", "choice_2"]]', '"text"', '"\\u00e9"', 'null', '7', '{}', '{"a": {"b": {"c": [1, [2, [3]]]}}}',
+      ],
+      attempts: ['0', '-0', '-3', '2.5', '1e2', '1E400', 'null', '"1"', '123456789012345', '1234567890123456', '1234567890123456789012', 'true', '[1]'],
+      success: ['"\\u00e9\\n"', '"lone\\ud800"', 'null', '5', '""', '{"a": 1}'],
+      grade: ['0', '-0', '2.5', '1e2', '1E400', '-1e-7', 'null', '"1"', '12345678901234567', 'false'],
+      max_grade: ['0.5', '-0', '1E400', 'null', '"2"'],
+      problem_id: ['"i4x://a/b/c/d/e"', '"x i4x://a//c/d i4x://e/f/g/h"', '"i4x://a/b/c/"', '""', '0', '1', 'true', '[]', '[1]', '{}', 'null', '"\\u00694x://a/b/c/d"', '"i4x://é/b/c/ü"'],
+      path: [
+        `/courses/${cv1}/xblock/${xb('MITx', '6.002x+2T2014', 'abc')}/handler/xmodule_handler/problem_check`, `/courses/${cv1}/xblock/${xb('MITx', '6.002x+2T2014', 'abc')}`,
+        `/courses/${cv1}/xblock/${xb('MITx', '6.002x+2T2014', 'abc')}/x/handler`, `/courses/${cv1}/courses/course-v1:A+B+C/xblock/${xb('a', 'b+c', 'i')}/handler/`,
+        `/courses/course-v1:A+B+C/xblock/${xb('a', 'b+c', 'i1')}/x/courses/course-v1:D+E+F/xblock/${xb('d', 'e+f', 'i2')}/handler/`,
+        `/courses/course-v1:A+B+C/xblock/${xb('a', 'b+c', 'i1')}/x/courses/course-v1:D+E+F/xblock/${xb('d', 'e+f', 'i2')}`,
+        `/courses/course-v1:A++C/xblock/${xb('a', 'b+c', 'i')}/handler/`, `/courses/course-v1:A+B+C/xblock/block-v1:a+b+c+type@+block@i/handler/`,
+        `/courses/${c}/xblock/i4x:;_;_a;_b;_problem;_p;_q/handler/x`, `/courses/${c}/xblock/i4x:;_;_a;_problem;_p/handler/x`, `/courses/${c}/xblock/i4x:;_;_a;_b;_problem;_p/handler`,
+        `/courses/${c}+x/xblock/i4x:;_;_a;_b;_t;_p/handler/`, `/courses/${c}/xblock/i4x:;_;_a;_b;_t;_p/handler/y/xblock/i4x:;_;_c;_d;_u;_q/handler/z`,
+        `/courses/${c}/xblock/i4x:;_;_a;_b;_t;_;_p/handler/`, `/courses/${c}/xblock/i4x:;_;_abcdef;_problem;_p/handler/x`,
+        `/courses/course-v1:A+B+C+D/xblock/${xb('a', 'b+c', 'i')}/handler/`, '/courses/course-v1:A+B+C+D+E+type@t+block@i/handler/x/xblock/block-v1:z', `/courses//b/c/xblock/i4x:;_;_a;_b;_t;_p/handler/`, `/courses/${c}/courseware/a/b/`, '', 'problem_check', 'show_answer',
+        '/courses/é/ü/x/xblock/i4x:;_;_é;_ü;_problem;_ö/handler/z', null as unknown as string, undefined as unknown as string,
+      ],
+    };
+    const lines: string[] = [];
+    let k = 0;
+    const types = [['problem_check', 'server'], ['save_problem_check', 'server'], ['show_answer', 'server'], ['showanswer', 'browser'], ['show_answer', null]] as const;
+    const basePath = `/courses/${c}/xblock/i4x:;_;_MITx;_6.00x;_problem;_p1/handler/xmodule_handler/problem_check`;
+    for (const [field, values] of Object.entries(variants)) {
+      for (const value of values) {
+        for (const [type, source] of types) {
+          const members = { ...plain, ...(field === 'path' ? {} : { [field]: value }) };
+          // the path rules first, then problem_id (B17): the varied problem_ids go without a path
+          const path = field === 'path' ? value : field === 'problem_id' ? undefined : basePath;
+          const context = path === undefined ? `{"course_id": "${c}"}` : `{"course_id": "${c}", "path": ${path === null ? 'null' : `"${path}"`}}`;
+          const ev = `{${Object.entries(members).map(([m, v]) => `"${m}": ${v}`).join(', ')}}`;
+          const src = source === null ? '' : `"event_source": "${source}", `;
+          k++;
+          lines.push(`{"username": "u${k % 5}", "ip": "10.0.0.${k % 3}", "event_type": "${type}", ${src}"event": ${ev}, "context": ${context}, "time": "2015-03-01T10:${String(k % 60).padStart(2, '0')}:00Z"}`);
+        }
+      }
+    }
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // every show_answer line (3 of the 5 types), and the problem_check lines whose answers and
+    // numbers the native code vouches for: most of the rest
+    if (native && nativeScanAvailable()) expect(r.native).toBeGreaterThanOrEqual(lines.length * 0.8);
+  });
+
   it('on video events of every shape (the native facts, or JavaScript where it must)', () => {
     const ids = [
       'block-v1:MITx+6.002x+2T2014+type@video+block@0b9e39477cf34507a7a48f74be381fdd', 'block-v1:MITx+6.002x+2T2014+type@video', 'block-v1:a+b+c+type@video+block@',

@@ -76,14 +76,28 @@ export const FACTS_SPEED = 76;
  * chunkTasks.ts problemCheckPayloadRow and module_id read (no key R17 touches, none escaped);
  * then each one's value span in the chunk (-1: absent), in PROBLEM_KEYS order.
  */
-const PROBLEM_STATE = 78;
+export const PROBLEM_STATE = 78;
 const PROBLEM_SPANS = 79;
+/**
+ * With FACTS_STATE 1, PROBLEM_STATE is PAYLOAD_PROBLEM_CHECK or PAYLOAD_SHOW_ANSWER when the native
+ * code also computed the row eventRows.ts problemCheckRow / showAnswerRow gives; the same slots
+ * then hold module_id (string-table index, -1: null), attempts, grade and max_grade (float64,
+ * NaN: null), student_answers and success (indices, -1: null).
+ */
+export const PAYLOAD_PROBLEM_CHECK = 3;
+export const PAYLOAD_SHOW_ANSWER = 4;
+export const PAYLOAD_MODULE_ID = 79;
+export const PAYLOAD_ATTEMPTS = 80;
+export const PAYLOAD_GRADE = 82;
+export const PAYLOAD_MAX_GRADE = 84;
+export const PAYLOAD_ANSWERS = 86;
+export const PAYLOAD_SUCCESS = 87;
 const PROBLEM_KEYS = ['answers', 'attempts', 'success', 'grade', 'max_grade', 'id', 'problem_id', 'new', 'POST'] as const;
 /** Forum events: PROBLEM_STATE 2, and the spans of these members (forumPayloadRow's and module_id's). */
 const FORUM_KEYS = ['GET', 'POST', 'query', 'id', 'problem_id', 'new'] as const;
 export const STRIDE = 98;
-/** The string table's int32 per line it may need (4 strings of 4 int32 each). */
-const TABLE_PER_LINE = 16;
+/** The string table's int32 per line it may need (6 strings of 4 int32 each). */
+const TABLE_PER_LINE = 24;
 
 let addon: FastscanAddon | null | undefined;
 let constants: string[] = [];

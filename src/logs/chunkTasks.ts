@@ -11,7 +11,8 @@ import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events/rephrase.ts';
 import {
   FACTS_COURSE, FACTS_FLAGS, FACTS_IP, FACTS_NAMED, FACTS_POSITION, FACTS_SPEED, FACTS_STATE, FACTS_USER, FACTS_VIDEO_ID, FACTS_VIDEO_TYPE,
-  lazyCoreAt, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
+  lazyCoreAt, PAYLOAD_ANSWERS, PAYLOAD_ATTEMPTS, PAYLOAD_GRADE, PAYLOAD_MAX_GRADE, PAYLOAD_MODULE_ID, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER,
+  PAYLOAD_SUCCESS, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { MICROS_PER_DAY, parseTimeMicros } from '../events/time.ts';
@@ -333,6 +334,32 @@ class NativeFacts {
         timeUs, videoType, values[(r + FACTS_POSITION) / 2]!, values[(r + FACTS_SPEED) / 2]!,
       );
     }
+    const payload = rec[r + PROBLEM_STATE];
+    if (payload === PAYLOAD_PROBLEM_CHECK || payload === PAYLOAD_SHOW_ANSWER) this.addPayloadRow(r, b, payload, timeUs);
+  }
+
+  /** The problem_check or show_answer row the native code computed (eventRows.ts problemCheckRow / showAnswerRow). */
+  private addPayloadRow(r: number, b: FactsBuilder, payload: number, timeUs: number): void {
+    const rec = this.scan.records;
+    const values = this.scan.values;
+    const stringAt = (slot: number): string | null => {
+      const k = rec[r + slot]!;
+      return k < 0 ? null : this.string(k);
+    };
+    const numberAt = (slot: number): number | null => {
+      const v = values[(r + slot) / 2]!;
+      return Number.isNaN(v) ? null : v;
+    };
+    const username = stringAt(FACTS_USER);
+    const moduleId = stringAt(PAYLOAD_MODULE_ID);
+    if (payload === PAYLOAD_SHOW_ANSWER) {
+      b.showAnswer.push({ username, timeUs, module_id: moduleId });
+      return;
+    }
+    b.problemCheck.push({
+      username, timeUs, module_id: moduleId, student_answers: stringAt(PAYLOAD_ANSWERS), attempts: numberAt(PAYLOAD_ATTEMPTS),
+      success: stringAt(PAYLOAD_SUCCESS), grade: numberAt(PAYLOAD_GRADE), max_grade: numberAt(PAYLOAD_MAX_GRADE),
+    });
   }
 }
 
