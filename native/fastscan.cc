@@ -95,6 +95,9 @@ constexpr int kPayloadGrade = kPayloadAttempts + 2;        // 82..83
 constexpr int kPayloadMaxGrade = kPayloadGrade + 2;        // 84..85
 constexpr int kPayloadAnswers = kPayloadMaxGrade + 2;      // 86
 constexpr int kPayloadSuccess = kPayloadAnswers + 1;       // 87
+// Transcript candidates (eventRows.ts transcriptRow): 5 a transcript download (no value), 6 a
+// transcript language, whose string-table index (-1: null) is in the module_id slot.
+constexpr int kTranscriptDownload = 5, kTranscriptLanguage = 6;
 
 struct Span {
   int32_t kind, start, end;
@@ -926,6 +929,7 @@ struct TypeFacts {
   bool otherKind = false;      // eventRows.ts eventKind is not 0 whatever the source (and not a video type)
   bool problemCheck = false;   // problem_check / save_problem_check: eventKind is not 0 for the source "server"
   bool showAnswer = false;     // show_answer / showanswer (also otherKind)
+  bool transcriptOnly = false; // eventKind is exactly the transcript kind: link_clicked, or a translation URL of no other kind
   bool xblock = false;         // holds "/xblock/": never a base event
   bool url = false;            // starts with '/': its counters depend on the course
   int32_t flags = 0;           // pcdayEvent.ts baseEventFlags, less a URL type's counters
@@ -936,6 +940,9 @@ TypeFacts typeFacts(const char* t, size_t n) {
   r.videoType = is(t, n, "play_video") ? 0 : is(t, n, "pause_video") ? 1 : is(t, n, "stop_video") ? 2 : is(t, n, "seek_video") ? 3 : -1;
   r.problemCheck = is(t, n, "problem_check") || is(t, n, "save_problem_check");
   r.showAnswer = is(t, n, "show_answer") || is(t, n, "showanswer");
+  r.transcriptOnly = is(t, n, "edx.ui.lms.link_clicked") ||
+                     (contains(t, n, "/transcript/translation/") && !isForumType(t, n) && !contains(t, n, "edx.course.enrollment") && r.videoType < 0 &&
+                      !r.problemCheck && !r.showAnswer);
   r.otherKind = r.videoType < 0 && !r.problemCheck &&
                 (is(t, n, "show_answer") || is(t, n, "showanswer") || is(t, n, "edx.ui.lms.link_clicked") || isForumType(t, n) ||
                  contains(t, n, "edx.course.enrollment") || contains(t, n, "/transcript/translation/"));
@@ -1488,6 +1495,11 @@ struct PayloadFacts {
   bool hasModuleId = false, hasAnswers = false, hasSuccess = false;
   std::string moduleId, answers, success;
   double attempts = __builtin_nan(""), grade = __builtin_nan(""), maxGrade = __builtin_nan("");
+  void clear() {
+    kind = 0;
+    hasModuleId = hasAnswers = hasSuccess = false;
+    attempts = grade = maxGrade = __builtin_nan("");
+  }
 };
 
 // A number member that the JavaScript path keeps as it is (attempts: a safe integer; a grade: a
@@ -1543,6 +1555,67 @@ bool payloadFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const
   out.hasAnswers = spans[2 * PK_ANSWERS] >= 0;
   if (out.hasAnswers && canonicalJson(b, spans[2 * PK_ANSWERS], out.answers, 0) == SIZE_MAX) return false;
   out.kind = kProblemCheckFacts;
+  return true;
+}
+
+thread_local std::vector<uint8_t> linkScratch;
+
+constexpr int TK_TARGET_URL = 0;
+int linkKey(const char* k, size_t n) { return n == 10 && memcmp(k, "target_url", 10) == 0 ? TK_TARGET_URL : K_NONE; }
+
+// Whether the object at b[i] ('{') has a string target_url holding "handler/transcript/download"
+// (the last of repeated keys, as JSON.parse keeps it): 1 or 0; -1 when JavaScript must decide.
+// `end` is where the text must end (only white space after the object).
+int linkTargetIsDownload(const uint8_t* b, size_t i, size_t end) {
+  int32_t a = -1, e = -1;
+  const size_t after = walkObject<linkKey>(b, i + 1, [&](int key, size_t at) -> size_t {
+    const size_t v = skipValue(b, at, 2);
+    if (key == TK_TARGET_URL && v != SIZE_MAX) {
+      a = static_cast<int32_t>(at);
+      e = static_cast<int32_t>(v);
+    }
+    return v;
+  });
+  if (after == SIZE_MAX || ws(b, after) != end) return -1;  // not JSON here (or too deep): JavaScript decides
+  if (a < 0 || b[a] != '"') return 0;
+  size_t n;
+  if (!decodeJsonString(b, a + 1, e - 1, decodeScratch, n)) return -1;
+  return memmem(decodeScratch.data(), n, "handler/transcript/download", 27) != nullptr ? 1 : 0;
+}
+
+// The transcript row (eventRows.ts transcriptRow) of a line whose type `t` is transcriptOnly, as
+// the rewrite leaves it: link_clicked reads target_url from the `event` JSON text (a string
+// holding an object's JSON text, or an object); a translation URL gives the text after the last
+// `/handler/transcript/translation/`, cut at a `?` or `#`. False when JavaScript must decide.
+bool transcriptFacts(const uint8_t* b, const Span* f, const char* t, size_t tn, PayloadFacts& out) {
+  if (!is(t, tn, "edx.ui.lms.link_clicked")) {
+    const Text type{t, static_cast<long>(tn)};
+    const long at = type.lastIndexOf("/handler/transcript/translation/", type.n);
+    out.kind = kTranscriptLanguage;
+    out.hasModuleId = at >= 0;
+    if (at >= 0) {
+      const long from = at + 32;
+      long cut = from;
+      while (cut < type.n && t[cut] != '?' && t[cut] != '#') cut++;
+      out.moduleId.assign(t + from, cut - from);
+    }
+    return true;
+  }
+  out.kind = 0;  // no row unless the target is a transcript download
+  const Span& ev = f[F_EVENT];
+  if (ev.kind != V_TEXT) return true;  // no event: "" (an absent one) holds no object
+  int download = 0;
+  if (b[ev.start] == '{') {
+    download = linkTargetIsDownload(b, ev.start, ev.end);
+  } else if (b[ev.start] == '"') {
+    // R4 / R5: the string's content is the event text when it is JSON; only an object's holds a target
+    size_t n;
+    if (!decodeJsonString(b, ev.start + 1, ev.end - 1, linkScratch, n)) return false;
+    const size_t i = ws(linkScratch.data(), 0);
+    if (i < n && linkScratch[i] == '{') download = linkTargetIsDownload(linkScratch.data(), i, n);
+  }
+  if (download < 0) return false;
+  if (download == 1) out.kind = kTranscriptDownload;
   return true;
 }
 
@@ -1605,16 +1678,17 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   TypeFacts tf;  // a null or absent type: no kind, no flags
   if (type.kind == V_CONST) tf = constantTypeFacts(type.start);
   else if (hasType) tf = typeFacts(t, tn);
-  if (tf.otherKind && !(tf.showAnswer && members != nullptr)) return false;
+  if (tf.otherKind && !(tf.showAnswer && members != nullptr) && !tf.transcriptOnly) return false;
   if (tf.videoType >= 0 && !videoRead) return false;
   // eventKind is not 0 for the source "server"; an escaped source is left to JavaScript
   const bool serverProblemCheck = tf.problemCheck && (hasSource ? is(sb, sn, "server") : src.kind != V_NULL && src.kind != V_ABSENT);
-  payload.kind = 0;
+  payload.clear();
   if (serverProblemCheck || tf.showAnswer) {
     // the row of a compact table too (members were read only for these constant types)
     if (members == nullptr || src.kind == V_ESCAPED) return false;
     if (!payloadFacts(b, f, flags, members, serverProblemCheck, Text{t, static_cast<long>(tn)}, src.kind != V_ABSENT, payload)) return false;
   }
+  if (tf.transcriptOnly && !transcriptFacts(b, f, t, tn, payload)) return false;
   const int32_t videoType = tf.videoType;
   int32_t typeFlags = tf.flags;
   const std::string_view courseBytes = courseSource == 0 ? std::string_view(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start)

@@ -360,19 +360,35 @@ describe.each([
       JSON.stringify({ target_url: dl, current_url: 'x' }), JSON.stringify({ target_url: 'https://x/other' }), JSON.stringify({ target_url: 5 }), '{}', '[1]',
       JSON.stringify(JSON.stringify({ target_url: dl })), JSON.stringify(' ' + JSON.stringify({ target_url: dl })), JSON.stringify('\u00a0' + JSON.stringify({ target_url: dl })),
       JSON.stringify('{"target_url": '), JSON.stringify('not json'), JSON.stringify(''), 'null', '7', '"{\\"target_url\\": \\"' + dl + '\\", \\"target_url\\": \\"x\\"}"',
+      // the native reading: objects in the line, escaped keys and values, repeats, JSON that is not, depth
+      `{"target_url": "${dl}"}`, `{"target_url": "x", "target_url": "${dl}"}`, `{"target_url": "${dl}", "target_url": null}`, '{"target\\u005furl": "handler/transcript/download"}',
+      JSON.stringify({ target_url: 'handler\/transcript\/download' }), JSON.stringify(JSON.stringify({ target_url: 'handler/transcript/download\u00e9' })),
+      JSON.stringify('{"target_url": "handler/transcript/download"} x'), JSON.stringify('{"target_url": "handler/transcript/download"}\n '),
+      JSON.stringify('{"target_url": "handler/transcript/download\ud800"}'), JSON.stringify('{"a": [[[[[[]]]]]], "target_url": "handler/transcript/download"}'),
+      JSON.stringify(`{"a": ${'['.repeat(300)}${']'.repeat(300)}, "target_url": "handler/transcript/download"}`), JSON.stringify('{"target_url": "handler/transcript/downloa"}'),
+      JSON.stringify('{"target_url": ["handler/transcript/download"]}'), JSON.stringify('\t{"target_url": "handler/transcript/download"}'), JSON.stringify('{"x": "\n"}'),
     ];
     const lines: string[] = [];
     for (const p of payloads) {
       lines.push(`{"username": "alice", "event_type": "edx.ui.lms.link_clicked", "event_source": "browser", "event": ${p}, "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:00Z"}`);
     }
     lines.push(`{"username": "alice", "event_type": "edx.ui.lms.link_clicked", "event_source": "browser", "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:01Z"}`);
-    for (const t of ['/handler/transcript/translation/es', '/handler/transcript/translation/zh_HANS?x=1', '/transcript/translation/fr', '/handler/transcript/translation/', '/handler/transcript/translation/pt#f']) {
+    const translations = [
+      '/handler/transcript/translation/es', '/handler/transcript/translation/zh_HANS?x=1', '/transcript/translation/fr', '/handler/transcript/translation/', '/handler/transcript/translation/pt#f',
+      '/handler/transcript/translation/a/handler/transcript/translation/b', '/handler/transcript/translation/é', '/handler/transcript/translation/x?', '/handler/transcript/translation/#?',
+      '/handler/transcript/translation/de/discussion/forum', '/handler/transcript/translation/edx.course.enrollment', '/handler/transcript/translationes',
+    ];
+    for (const t of translations) {
       lines.push(`{"username": "bob", "event_type": "/courses/${c}/xblock/block-v1:MITx+6.002x+2T2014+type@video+block@v1${t}", "event_source": "server", "event": {"GET": {}}, "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:02Z"}`);
     }
+    lines.push(`{"username": null, "event_type": "/courses/${c}/handler/transcript/translation/it", "event_source": "server", "context": {"course_id": "${c}"}, "time": "2015-03-01T10:00:03Z"}`);
     const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
     expect(r.lines).toBe(lines.length);
-    // none of them needs the full path
-    expect(r.slow).toBe(0);
+    // only the two translation URLs of a second kind (forum, enrollment) need the full path
+    expect(r.slow).toBe(2);
+    // the native code reads all but 7: a lone surrogate, text it cannot vouch for as JSON (a cut
+    // object, trailing text, 300 levels), the forum and enrollment URLs
+    if (native && nativeScanAvailable()) expect(r.native).toBe(lines.length - 7);
   });
 
   it.skipIf(!hasTrackingFixtures)('on every real fixture line', () => {

@@ -92,6 +92,9 @@ export const PAYLOAD_GRADE = 82;
 export const PAYLOAD_MAX_GRADE = 84;
 export const PAYLOAD_ANSWERS = 86;
 export const PAYLOAD_SUCCESS = 87;
+/** Transcript candidates: a download (no value), or a language (its index in PAYLOAD_MODULE_ID, -1: null). */
+export const PAYLOAD_TRANSCRIPT_DOWNLOAD = 5;
+export const PAYLOAD_TRANSCRIPT_LANGUAGE = 6;
 const PROBLEM_KEYS = ['answers', 'attempts', 'success', 'grade', 'max_grade', 'id', 'problem_id', 'new', 'POST'] as const;
 /** Forum events: PROBLEM_STATE 2, and the spans of these members (forumPayloadRow's and module_id's). */
 const FORUM_KEYS = ['GET', 'POST', 'query', 'id', 'problem_id', 'new'] as const;

@@ -12,7 +12,7 @@ import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events
 import {
   FACTS_COURSE, FACTS_FLAGS, FACTS_IP, FACTS_NAMED, FACTS_POSITION, FACTS_SPEED, FACTS_STATE, FACTS_USER, FACTS_VIDEO_ID, FACTS_VIDEO_TYPE,
   lazyCoreAt, PAYLOAD_ANSWERS, PAYLOAD_ATTEMPTS, PAYLOAD_GRADE, PAYLOAD_MAX_GRADE, PAYLOAD_MODULE_ID, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER,
-  PAYLOAD_SUCCESS, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
+  PAYLOAD_SUCCESS, PAYLOAD_TRANSCRIPT_DOWNLOAD, PAYLOAD_TRANSCRIPT_LANGUAGE, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { MICROS_PER_DAY, parseTimeMicros } from '../events/time.ts';
@@ -334,11 +334,11 @@ class NativeFacts {
         timeUs, videoType, values[(r + FACTS_POSITION) / 2]!, values[(r + FACTS_SPEED) / 2]!,
       );
     }
-    const payload = rec[r + PROBLEM_STATE];
-    if (payload === PAYLOAD_PROBLEM_CHECK || payload === PAYLOAD_SHOW_ANSWER) this.addPayloadRow(r, b, payload, timeUs);
+    const payload = rec[r + PROBLEM_STATE]!;
+    if (payload >= PAYLOAD_PROBLEM_CHECK) this.addPayloadRow(r, b, payload, timeUs);
   }
 
-  /** The problem_check or show_answer row the native code computed (eventRows.ts problemCheckRow / showAnswerRow). */
+  /** The problem_check, show_answer or transcript row the native code computed (eventRows.ts problemCheckRow / showAnswerRow / transcriptRow). */
   private addPayloadRow(r: number, b: FactsBuilder, payload: number, timeUs: number): void {
     const rec = this.scan.records;
     const values = this.scan.values;
@@ -354,6 +354,11 @@ class NativeFacts {
     const moduleId = stringAt(PAYLOAD_MODULE_ID);
     if (payload === PAYLOAD_SHOW_ANSWER) {
       b.showAnswer.push({ username, timeUs, module_id: moduleId });
+      return;
+    }
+    if (payload === PAYLOAD_TRANSCRIPT_DOWNLOAD || payload === PAYLOAD_TRANSCRIPT_LANGUAGE) {
+      const download = payload === PAYLOAD_TRANSCRIPT_DOWNLOAD;
+      b.transcript.push({ username, timeUs, type: download ? 'transcript_download' : 'transcript_language', language: download ? null : moduleId });
       return;
     }
     b.problemCheck.push({
