@@ -85,19 +85,19 @@ enum ProblemCheckKey { PK_ANSWERS, PK_ATTEMPTS, PK_SUCCESS, PK_GRADE, PK_MAX_GRA
 constexpr int kProblemState = kFactsSpeed + 2;             // 78
 constexpr int kProblemSpans = kProblemState + 1;           // 79..96
 constexpr int kStride = kProblemSpans + 2 * N_PROBLEM_KEYS + 1;  // 98 int32: records stay 8-byte aligned
-// When lineFacts also computed a server problem_check's or a show_answer's row (see PayloadFacts),
-// the state is 3 or 4 and the same slots hold it: module_id, then attempts, grade and max_grade
-// as doubles (NaN: null), then student_answers and success (string-table indices, -1: null).
-constexpr int kProblemCheckFacts = 3, kShowAnswerFacts = 4;
-constexpr int kPayloadModuleId = kProblemSpans;            // 79
-constexpr int kPayloadAttempts = kProblemSpans + 1;        // 80..81, 8-byte aligned
-constexpr int kPayloadGrade = kPayloadAttempts + 2;        // 82..83
-constexpr int kPayloadMaxGrade = kPayloadGrade + 2;        // 84..85
-constexpr int kPayloadAnswers = kPayloadMaxGrade + 2;      // 86
-constexpr int kPayloadSuccess = kPayloadAnswers + 1;       // 87
-// Transcript candidates (eventRows.ts transcriptRow): 5 a transcript download (no value), 6 a
-// transcript language, whose string-table index (-1: null) is in the module_id slot.
-constexpr int kTranscriptDownload = 5, kTranscriptLanguage = 6;
+// When lineFacts also computed the row a compact table gets from the line (see PayloadFacts), the
+// state is one of these and the same slots hold the row: up to 6 strings (string-table indices,
+// -1: null), then up to 3 numbers (doubles, NaN: null).
+//   3 problem_check: module_id, student_answers, success; attempts, grade, max_grade
+//   4 show_answer: module_id
+//   5 transcript download (no value); 6 transcript language: the language
+//   7 forum: forum_action, thread_id, subject, target_user_id, search_query, event_GET
+constexpr int kProblemCheckFacts = 3, kShowAnswerFacts = 4, kTranscriptDownload = 5, kTranscriptLanguage = 6, kForumFacts = 7;
+constexpr int kPayloadStrings = kProblemSpans;             // 79..84
+constexpr int kPayloadNumbers = kPayloadStrings + 7;       // 86..91, 8-byte aligned
+constexpr int kPayloadMaxStrings = 6, kPayloadMaxNumbers = 3;
+// Which members readPayloadMembers read.
+constexpr int kProblemMembers = 1, kForumMembers = 2;
 
 struct Span {
   int32_t kind, start, end;
@@ -930,6 +930,7 @@ struct TypeFacts {
   bool problemCheck = false;   // problem_check / save_problem_check: eventKind is not 0 for the source "server"
   bool showAnswer = false;     // show_answer / showanswer (also otherKind)
   bool transcriptOnly = false; // eventKind is exactly the transcript kind: link_clicked, or a translation URL of no other kind
+  bool forumOnly = false;      // eventKind is exactly the forum kind, and R6 gives the short event_struct
   bool xblock = false;         // holds "/xblock/": never a base event
   bool url = false;            // starts with '/': its counters depend on the course
   int32_t flags = 0;           // pcdayEvent.ts baseEventFlags, less a URL type's counters
@@ -940,6 +941,7 @@ TypeFacts typeFacts(const char* t, size_t n) {
   r.videoType = is(t, n, "play_video") ? 0 : is(t, n, "pause_video") ? 1 : is(t, n, "stop_video") ? 2 : is(t, n, "seek_video") ? 3 : -1;
   r.problemCheck = is(t, n, "problem_check") || is(t, n, "save_problem_check");
   r.showAnswer = is(t, n, "show_answer") || is(t, n, "showanswer");
+  r.forumOnly = isForumType(t, n) && !contains(t, n, "edx.course.enrollment") && !contains(t, n, "/transcript/translation/") && !contains(t, n, "problem_");
   r.transcriptOnly = is(t, n, "edx.ui.lms.link_clicked") ||
                      (contains(t, n, "/transcript/translation/") && !isForumType(t, n) && !contains(t, n, "edx.course.enrollment") && r.videoType < 0 &&
                       !r.problemCheck && !r.showAnswer);
@@ -1323,37 +1325,291 @@ bool matchCidre3(const Text& t, std::string& out) {
   return false;
 }
 
-// module_id (moduleId.ts guessModuleId) of an event whose type has no '/' and is none of the
-// types a rule names (play_video, problem_graded, add_resource, …), whose `event` is an object
-// without an `id` member, on a line without `_id`. Phase A can then only match in `path` (A2,
-// A6); phase B needs a source (else no module_id) and, with an object event without `id`, the
-// browser rules (B2) match nothing; what is left is B11 on `path` and B17 on `problem_id`.
-// `path` is null when context.path is null (an error in the original: no module_id). Returns 1
-// with `out` set, 0 for no module_id, -1 when JavaScript must decide.
-int plainModuleId(const Text& type, const Text* path, bool hasSource, const uint8_t* b, int32_t pidStart, int32_t pidEnd, std::string& out) {
-  if (path == nullptr) return 0;
-  const bool samePath = path->n == type.n && memcmp(path->s, type.s, type.n) == 0;
-  std::string any;
-  if (!samePath) {
-    const long c = path->indexOf("/courses/course-v1:", 0);
-    if (c >= 0) {
-      if (scanXblockV1(*path, c, out, any)) return 1;  // A2
-      if (!any.empty()) {
-        out = any;  // A6
-        return 1;
-      }
+// Python truthiness of the JSON value b[a, e) (valid, no surrounding white space): 1 true, 0
+// false, -1 when this code cannot tell (a number it cannot read).
+int pyTruthy(const uint8_t* b, size_t a, size_t e) {
+  switch (b[a]) {
+    case 'n':
+    case 'f': return 0;
+    case 't': return 1;
+    case '"': return e - a > 2 ? 1 : 0;
+    case '[':
+    case '{': return b[ws(b, a + 1)] == (b[a] == '[' ? ']' : '}') ? 0 : 1;
+    default: {
+      double d;
+      const auto r = std::from_chars(reinterpret_cast<const char*>(b + a), reinterpret_cast<const char*>(b + e), d);
+      if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + e)) return -1;
+      return d != 0 ? 1 : 0;
     }
   }
-  if (!hasSource) return 0;
-  if (!samePath && matchXblockI4x(*path, out)) return 1;  // B11
-  // B17 on a problem_id that Python finds true: any other value gives no module_id (a false one
-  // skips the rule, a true one that is not a string is an error), and a string "" is false
-  if (pidStart >= 0 && b[pidStart] == '"' && pidEnd - pidStart > 2) {
-    if (memchr(b + pidStart, '\\', pidEnd - pidStart) != nullptr) return -1;
-    const Text pid{reinterpret_cast<const char*>(b + pidStart + 1), static_cast<long>(pidEnd - pidStart - 2)};
-    if (matchCidre3(pid, out)) return 1;
+}
+
+// moduleId.ts matchBlockV1 (okre4: A8a, A9)
+bool matchBlockV1(const Text& t, std::string& out) {
+  long lastI1 = -1;
+  for (long c = t.indexOf("block-v1:", 0); c >= 0; c = t.indexOf("block-v1:", c + 1)) {
+    const long p = c + 9;
+    long i1 = -1, i2 = -1;
+    const int found = orgCourseAt(t, p, lastI1, i1, i2);
+    if (found == OC_STOP) return false;
+    lastI1 = i1;
+    if (found == OC_NEXT) continue;
+    const long i3 = t.indexOf('+', i2 + 1);
+    if (i3 < 0) return false;
+    if (i3 == i2 + 1 || !t.startsWith("+type@", i3)) continue;
+    const long i4 = t.indexOf('+', i3 + 6);
+    if (i4 < 0) return false;
+    if (i4 == i3 + 6 || !t.startsWith("+block@", i4)) continue;
+    const long j = i4 + 7;
+    long k = t.indexOf('/', j);
+    if (k < 0) k = t.n;
+    if (k == j) continue;
+    out.clear();
+    t.append(out, p, i1);
+    out += '/';
+    t.append(out, i1 + 1, i2);
+    out += '/';
+    t.append(out, i3 + 6, i4);
+    out += '/';
+    t.append(out, j, k);
+    return true;
   }
-  return 0;  // B18 needs an `id`
+  return false;
+}
+
+// moduleId.ts matchI4xDash (okre5a: A8b)
+bool matchI4xDash(const Text& t, std::string& out) {
+  const long n = t.n;
+  long examinedTo = -1;
+  for (long s = t.indexOf("i4x-", 0); s >= 0; s = t.indexOf("i4x-", s + 1)) {
+    const long p = s + 4;
+    const long d1 = t.indexOf('-', p);
+    if (d1 < 0) return false;
+    if (d1 == p || d1 < examinedTo) continue;
+    long runEnd = t.indexOf('+', d1 + 1);
+    if (runEnd < 0) runEnd = n;
+    examinedTo = runEnd;
+    long c = t.lastIndexOf("-", runEnd - 1);
+    if (c < d1 + 2) continue;
+    long next = t.indexOf('-', c + 1);
+    while (c >= d1 + 2) {
+      if (next > c + 1 && next + 1 < n && t.s[next + 1] != '-') {
+        long idEnd = t.indexOf('-', next + 1);
+        if (idEnd < 0) idEnd = n;
+        out.clear();
+        t.append(out, p, d1);
+        out += '/';
+        t.append(out, d1 + 1, c);
+        out += '/';
+        t.append(out, c + 1, next);
+        out += '/';
+        t.append(out, next + 1, idEnd);
+        return true;
+      }
+      next = c;
+      c = t.lastIndexOf("-", c - 1);
+    }
+  }
+  return false;
+}
+
+// moduleId.ts CIDRE4 (B18), /i4x-([^-]+)-([^-]+)-video-([^ ]+)/: `ORG/COURSE/video/ID`.
+bool matchCidre4(const Text& t, std::string& out) {
+  for (long s = t.indexOf("i4x-", 0); s >= 0; s = t.indexOf("i4x-", s + 1)) {
+    const long d1 = t.indexOf('-', s + 4);
+    if (d1 <= s + 4) continue;
+    const long d2 = t.indexOf('-', d1 + 1);
+    if (d2 <= d1 + 1 || !t.startsWith("-video-", d2)) continue;
+    long e = t.indexOf(' ', d2 + 7);
+    if (e < 0) e = t.n;
+    if (e == d2 + 7) continue;
+    out.clear();
+    t.append(out, s + 4, d1);
+    out += '/';
+    t.append(out, d1 + 1, d2);
+    out += "/video/";
+    t.append(out, d2 + 7, e);
+    return true;
+  }
+  return false;
+}
+
+// moduleId.ts fidre5..8 (B3..B6, anchored): `/courses/A/B/RUN/discussion/…` forum URLs.
+bool matchForumUrl(const Text& t, std::string& out) {
+  if (!t.startsWith("/courses/", 0)) return false;
+  const long s1 = t.indexOf('/', 9);
+  const long s2 = s1 < 0 ? -1 : t.indexOf('/', s1 + 1);
+  const long s3 = s2 < 0 ? -1 : t.indexOf('/', s2 + 1);
+  if (s3 < 0 || !t.startsWith("/discussion/", s3) || s1 == 9 || s2 == s1 + 1 || s3 == s2 + 1) return false;
+  auto segEnd = [&](long from) {
+    const long e = t.indexOf('/', from);
+    return e < 0 ? t.n : e;
+  };
+  auto result = [&](long a, long e) {
+    out.clear();
+    t.append(out, 9, s2);
+    out += "/forum/";
+    if (a < 0) out += "new";
+    else t.append(out, a, e);
+    return true;
+  };
+  const long r = s3 + 12;
+  if (t.startsWith("threads/", r)) {
+    const long a = r + 8, e = segEnd(a);
+    if (e > a) return result(a, e);  // fidre5
+  }
+  if (t.startsWith("forum/i4x", r)) {
+    const long x = r + 9, xe = segEnd(x);
+    if (xe > x && t.startsWith("/threads/", xe)) {
+      const long a = xe + 9, e = segEnd(a);
+      if (e > a) return result(a, e);  // fidre6
+    }
+  }
+  if (t.startsWith("i4x", r)) {
+    const long x = r + 3, xe = segEnd(x);
+    if (xe > x && t.startsWith("/threads/create", xe)) return result(-1, -1);  // fidre7
+  }
+  if (t.startsWith("forum/", r)) {
+    const long x = r + 6, xe = segEnd(x);
+    if (xe > x && t.startsWith("/threads/", xe)) {
+      const long a = xe + 9, e = segEnd(a);
+      if (e > a) return result(a, e);  // fidre8
+    }
+  }
+  return false;
+}
+
+// moduleId.ts prevSlash, finalSlash, lastSegmentStart, coursewareAtEnd (cidre6: B7, cidre8: B8)
+long prevSlash(const Text& t, long i) {
+  for (; i >= 0; i--)
+    if (t.s[i] == '/') return i;
+  return -1;
+}
+long finalSlash(const Text& t) {
+  long e = t.n;
+  if (e > 0 && t.s[e - 1] == '\n') e--;
+  return e > 0 && t.s[e - 1] == '/' ? e - 1 : -1;
+}
+long lastSegmentStart(const Text& t, long f) {
+  if (f <= 0) return -1;
+  const long s = prevSlash(t, f - 1);
+  return s == f - 1 ? -1 : s;
+}
+bool coursewareAtEnd(const Text& t, long f, long sLast, int segments, const char* label, const char* trail, std::string& out) {
+  long s = sLast;
+  if (segments == 2) {
+    const long sCh = prevSlash(t, s - 1);
+    if (sCh < 0 || sCh == s - 1) return false;
+    s = sCh;
+  }
+  const long sCw = s - 11;
+  if (sCw < 0 || !t.startsWith("/courseware", sCw)) return false;
+  const long sRun = prevSlash(t, sCw - 1);
+  if (sRun < 0 || sRun == sCw - 1) return false;
+  const long sB = prevSlash(t, sRun - 1);
+  if (sB < 0 || sB == sRun - 1) return false;
+  const long sA = prevSlash(t, sB - 1);
+  if (sA < 8 || sA == sB - 1 || !t.startsWith("/courses", sA - 8)) return false;
+  out.clear();
+  t.append(out, sA + 1, sRun);
+  out += '/';
+  out += label;
+  out += '/';
+  t.append(out, sLast + 1, f);
+  out += trail;
+  return true;
+}
+
+// moduleId.ts CIDRE9 (B9): `/courses/A/B/RUN/jump_to_id/X` and an optional `/` at the end.
+bool matchJumpToId(const Text& t, std::string& out) {
+  long e = t.n;
+  if (e > 0 && t.s[e - 1] == '\n') e--;
+  const long xEnd = e > 0 && t.s[e - 1] == '/' ? e - 1 : e;
+  const long sX = prevSlash(t, xEnd - 1);
+  if (sX < 0 || sX == xEnd - 1) return false;
+  const long sJ = sX - 11;
+  if (sJ < 0 || !t.startsWith("/jump_to_id/", sJ)) return false;
+  const long sRun = prevSlash(t, sJ - 1);
+  if (sRun < 0 || sRun == sJ - 1) return false;
+  const long sB = prevSlash(t, sRun - 1);
+  if (sB < 0 || sB == sRun - 1) return false;
+  const long sA = prevSlash(t, sB - 1);
+  if (sA < 8 || sA == sB - 1 || !t.startsWith("/courses", sA - 8)) return false;
+  out.clear();
+  t.append(out, sA + 1, sRun);
+  out += "/jump_to_id/";
+  t.append(out, sX + 1, xEnd);
+  return true;
+}
+
+inline bool isText(const Text& t, const char* lit) { return t.n == static_cast<long>(strlen(lit)) && memcmp(t.s, lit, t.n) == 0; }
+
+// module_id (moduleId.ts guessModuleId) of a line whose `event` is an object, without `_id` or
+// `module_id` of its own: `type` the event type, `path` context.path (nullptr when it is not a
+// string: an error, no module_id), `source` 0 absent, 1 "browser", 2 another value; `id` and
+// `problem_id` the value spans of those members of `event` in `b` (-1: absent). Returns 1 with
+// `out` set, 0 for no module_id, -1 when JavaScript must decide (an escaped id, the rules that
+// read `page`, `new` or POST.position: A8c, B2a, B2b, B13's goto_position).
+int objectEventModuleId(const Text& type, const Text* path, int source, const uint8_t* b, int32_t idA, int32_t idE, int32_t pidA, int32_t pidE,
+                        std::string& out) {
+  std::string a5, a6;
+  const long etCv1 = type.indexOf("/courses/course-v1:", 0);
+  if (etCv1 >= 0 && scanXblockV1(type, etCv1, out, a5)) return 1;  // A1
+  if (path == nullptr) return 0;
+  // a server event's path is usually its type: the path rules would repeat the type's
+  const bool samePath = path->n == type.n && memcmp(path->s, type.s, type.n) == 0;
+  if (!samePath) {
+    const long c = path->indexOf("/courses/course-v1:", 0);
+    if (c >= 0 && scanXblockV1(*path, c, out, a6)) return 1;  // A2
+  }
+  // A3, A4 need a string or array event
+  if (!a5.empty()) return out = a5, 1;  // A5
+  if (!a6.empty()) return out = a6, 1;  // A6
+  // A7 decodes only strings; A8 and B1 on event.id
+  const bool b0 = isText(type, "add_resource") || isText(type, "delete_resource") || isText(type, "recommender_upvote");
+  Text id{"", 0};
+  const bool idString = idA >= 0 && b[idA] == '"';
+  if (idA >= 0) {
+    if (!idString) return 0;  // B0 or B1
+    if (memchr(b + idA, '\\', idE - idA) != nullptr) return -1;
+    id = Text{reinterpret_cast<const char*>(b + idA + 1), static_cast<long>(idE - idA - 2)};
+    if (matchBlockV1(id, out)) return 1;  // A8a
+    if (matchI4xDash(id, out)) return 1;  // A8b
+    if (isText(type, "play_video") && id.indexOf('/', 0) < 0) return -1;  // A8c reads page
+  }
+  if (b0) return 0;
+  if (source == 0) return 0;  // no event_source: an error
+  if (source == 1 && (idString || isText(type, "page_close"))) return -1;  // B2a, B2b
+  // B2d and B2e need a string or array event
+  const bool etHasSlash = type.indexOf('/', 0) >= 0;
+  if (etHasSlash) {
+    if (matchForumUrl(type, out)) return 1;  // B3..B6
+    const long f = finalSlash(type);
+    const long sLast = lastSegmentStart(type, f);
+    if (sLast >= 0) {
+      if (coursewareAtEnd(type, f, sLast, 2, "sequential", "/", out)) return 1;  // B7
+      if (coursewareAtEnd(type, f, sLast, 1, "chapter", "", out)) return 1;      // B8
+    }
+    if (type.indexOf("/jump_to_id/", 0) >= 0 && matchJumpToId(type, out)) return 1;  // B9
+    if (matchXblockI4x(type, out)) return 1;                                          // B10
+  }
+  if (!samePath && matchXblockI4x(*path, out)) return 1;  // B11
+  // B12 needs a string event
+  if (etHasSlash && type.indexOf("i4x://", 0) >= 0 && matchCidre3(type, out)) {
+    return type.indexOf("/goto_position", 0) >= 0 ? -1 : 1;  // B13 (its position suffix is left to JavaScript)
+  }
+  // B15, B16 need a string event; B17 on a problem_id Python finds true (an error unless a string)
+  if (pidA >= 0) {
+    const int truthy = pyTruthy(b, pidA, pidE);
+    if (truthy < 0) return -1;
+    if (truthy == 1) {
+      if (b[pidA] != '"') return 0;
+      if (memchr(b + pidA, '\\', pidE - pidA) != nullptr) return -1;
+      if (matchCidre3(Text{reinterpret_cast<const char*>(b + pidA + 1), static_cast<long>(pidE - pidA - 2)}, out)) return 1;
+    }
+  }
+  if (idString && id.n > 0 && matchCidre4(id, out)) return 1;  // B18
+  return 0;
 }
 
 // JSON.stringify(JSON.parse(text)) of the valid JSON value at b[i..], appended to `out`: compact,
@@ -1491,14 +1747,19 @@ size_t canonicalJson(const uint8_t* b, size_t i, std::string& out, int depth) {
 // lineFacts (chunkTasks.ts problemCheckPayloadRow / showAnswerPayloadRow → eventRows.ts
 // problemCheckRow / showAnswerRow). Strings are held here until lineFacts interns them.
 struct PayloadFacts {
-  int kind = 0;  // 0 none, kProblemCheckFacts, kShowAnswerFacts
-  bool hasModuleId = false, hasAnswers = false, hasSuccess = false;
-  std::string moduleId, answers, success;
-  double attempts = __builtin_nan(""), grade = __builtin_nan(""), maxGrade = __builtin_nan("");
+  int kind = 0;  // 0 none, or the state (kProblemCheckFacts, …)
+  bool has[kPayloadMaxStrings] = {};
+  std::string text[kPayloadMaxStrings];
+  double number[kPayloadMaxNumbers] = {};
   void clear() {
     kind = 0;
-    hasModuleId = hasAnswers = hasSuccess = false;
-    attempts = grade = maxGrade = __builtin_nan("");
+    for (bool& h : has) h = false;
+    for (double& d : number) d = __builtin_nan("");
+  }
+  std::string& set(int k) {
+    has[k] = true;
+    text[k].clear();
+    return text[k];
   }
 };
 
@@ -1520,40 +1781,50 @@ bool plainNumber(const uint8_t* b, int32_t a, int32_t e, bool integer, double& v
   return r.ec == std::errc() && r.ptr == reinterpret_cast<const char*>(b + e) && std::isfinite(v);
 }
 
+// objectEventModuleId of the line in `b` whose `event` is an object: -1 (JavaScript decides) when
+// the line has `_id`, `module_id`, a context that is not an object, or a context.path that is
+// escaped or not a string or null.
+int lineModuleId(const uint8_t* b, const Span* f, const LineFlags& flags, const Text& type, int source, int32_t idA, int32_t idE, int32_t pidA,
+                 int32_t pidE, std::string& out) {
+  if (flags.hasId || flags.hasModuleId || flags.contextKind == 2) return -1;
+  const Span& path = f[F_CTX_PATH];
+  if (path.kind == V_ESCAPED || path.kind == V_OTHER) return -1;
+  Text pathText{"", 0};
+  if (path.kind == V_ASCII || path.kind == V_UTF8) pathText = {reinterpret_cast<const char*>(b + path.start), path.end - path.start};
+  return objectEventModuleId(type, path.kind == V_NULL ? nullptr : &pathText, source, b, idA, idE, pidA, pidE, out);
+}
+
+// A member that must be a string (decoded into out.text[k]), null or absent (out.has[k] false);
+// false for another type or a lone surrogate.
+bool stringOrNullMember(const uint8_t* b, int32_t a, int32_t e, PayloadFacts& out, int k) {
+  out.has[k] = false;
+  if (a < 0 || b[a] == 'n') return true;
+  if (b[a] != '"') return false;
+  size_t len;
+  if (!decodeJsonString(b, a + 1, e - 1, decodeScratch, len)) return false;
+  out.set(k).assign(reinterpret_cast<const char*>(decodeScratch.data()), len);
+  return true;
+}
+
 // The payload facts of the line in `b` whose event type is problem_check / save_problem_check
 // (source "server") or show_answer / showanswer, from the members `spans` of its object `event`
 // (readMembers<problemKey>). False when JavaScript must decide.
-bool payloadFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const int32_t* spans, bool problemCheck, const Text& type,
-                  bool hasSource, PayloadFacts& out) {
-  if (flags.hasId || flags.hasModuleId || flags.contextKind == 2 || spans[2 * PK_ID] >= 0) return false;
-  const Span& path = f[F_CTX_PATH];
-  if (path.kind == V_ESCAPED || path.kind == V_OTHER) return false;
-  Text pathText{"", 0};
-  if (path.kind == V_ASCII || path.kind == V_UTF8) pathText = {reinterpret_cast<const char*>(b + path.start), path.end - path.start};
-  const int m = plainModuleId(type, path.kind == V_NULL ? nullptr : &pathText, hasSource, b, spans[2 * PK_PROBLEM_ID],
-                              spans[2 * PK_PROBLEM_ID + 1], out.moduleId);
+bool payloadFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const int32_t* spans, bool problemCheck, const Text& type, int source,
+                  PayloadFacts& out) {
+  const int m = lineModuleId(b, f, flags, type, source, spans[2 * PK_ID], spans[2 * PK_ID + 1], spans[2 * PK_PROBLEM_ID], spans[2 * PK_PROBLEM_ID + 1],
+                             out.text[0]);
   if (m < 0) return false;
-  out.hasModuleId = m == 1;
+  out.has[0] = m == 1;
   if (!problemCheck) {
     out.kind = kShowAnswerFacts;
     return true;
   }
-  if (!plainNumber(b, spans[2 * PK_ATTEMPTS], spans[2 * PK_ATTEMPTS + 1], true, out.attempts) ||
-      !plainNumber(b, spans[2 * PK_GRADE], spans[2 * PK_GRADE + 1], false, out.grade) ||
-      !plainNumber(b, spans[2 * PK_MAX_GRADE], spans[2 * PK_MAX_GRADE + 1], false, out.maxGrade))
+  if (!plainNumber(b, spans[2 * PK_ATTEMPTS], spans[2 * PK_ATTEMPTS + 1], true, out.number[0]) ||
+      !plainNumber(b, spans[2 * PK_GRADE], spans[2 * PK_GRADE + 1], false, out.number[1]) ||
+      !plainNumber(b, spans[2 * PK_MAX_GRADE], spans[2 * PK_MAX_GRADE + 1], false, out.number[2]))
     return false;
-  const int32_t sa = spans[2 * PK_SUCCESS], se = spans[2 * PK_SUCCESS + 1];
-  out.hasSuccess = false;
-  if (sa >= 0 && b[sa] != 'n') {
-    if (b[sa] != '"') return false;
-    size_t len;
-    if (!decodeJsonString(b, sa + 1, se - 1, decodeScratch, len)) return false;
-    out.success.assign(reinterpret_cast<const char*>(decodeScratch.data()), len);
-    out.hasSuccess = true;
-  }
-  out.answers.clear();
-  out.hasAnswers = spans[2 * PK_ANSWERS] >= 0;
-  if (out.hasAnswers && canonicalJson(b, spans[2 * PK_ANSWERS], out.answers, 0) == SIZE_MAX) return false;
+  if (!stringOrNullMember(b, spans[2 * PK_SUCCESS], spans[2 * PK_SUCCESS + 1], out, 2)) return false;
+  if (spans[2 * PK_ANSWERS] >= 0 && canonicalJson(b, spans[2 * PK_ANSWERS], out.set(1), 0) == SIZE_MAX) return false;
   out.kind = kProblemCheckFacts;
   return true;
 }
@@ -1592,12 +1863,11 @@ bool transcriptFacts(const uint8_t* b, const Span* f, const char* t, size_t tn, 
     const Text type{t, static_cast<long>(tn)};
     const long at = type.lastIndexOf("/handler/transcript/translation/", type.n);
     out.kind = kTranscriptLanguage;
-    out.hasModuleId = at >= 0;
     if (at >= 0) {
       const long from = at + 32;
       long cut = from;
       while (cut < type.n && t[cut] != '?' && t[cut] != '#') cut++;
-      out.moduleId.assign(t + from, cut - from);
+      out.set(0).assign(t + from, cut - from);
     }
     return true;
   }
@@ -1619,6 +1889,220 @@ bool transcriptFacts(const uint8_t* b, const Span* f, const char* t, size_t tn, 
   return true;
 }
 
+// Forum events (eventRows.ts isForumType): the payload members chunkTasks.ts forumPayloadRow and
+// module_id read, in ForumKey order.
+enum ForumKey { FK_GET, FK_POST, FK_QUERY, FK_ID, FK_PROBLEM_ID, FK_NEW, N_FORUM_KEYS };
+int forumKey(const char* k, size_t n) {
+  switch (n) {
+    case 2: return memcmp(k, "id", 2) == 0 ? FK_ID : K_NONE;
+    case 3: return memcmp(k, "GET", 3) == 0 ? FK_GET : memcmp(k, "new", 3) == 0 ? FK_NEW : K_NONE;
+    case 4: return memcmp(k, "POST", 4) == 0 ? FK_POST : K_NONE;
+    case 5: return memcmp(k, "query", 5) == 0 ? FK_QUERY : K_NONE;
+    case 10: return memcmp(k, "problem_id", 10) == 0 ? FK_PROBLEM_ID : K_NONE;
+    default: return K_NONE;
+  }
+}
+
+
+// ---------------------------------------------------------------- forum rows (eventRows.ts forumRow)
+
+// The §8.1 URL tests, in their order; each needs `/courses/.*/discussion/` before it: ForumBody
+// reads the text after a "/discussion/" at r. The patterns' `$` is the end of the text.
+const char* const kForumActions[] = {
+    "reply", "upvote", "unvote", "update", "delete", "close", "follow_thread", "unfollow_thread", "pin", "unpin", "downvote",
+    "comment_reply", "comment_upvote", "comment_update", "comment_unvote", "comment_delete",
+    "follow_user", "target_user", "read", "read_inline", "search", "enter_forum", "enter_forum",
+};
+constexpr int kNumForumActions = sizeof kForumActions / sizeof kForumActions[0];
+
+// The first of the URL tests that matches the text after "discussion/" at r (kNumForumActions: none).
+int forumPatternAt(const Text& t, long r) {
+  auto segEnd = [&](long from) {
+    const long e = t.indexOf('/', from);
+    return e < 0 ? t.n : e;
+  };
+  auto suffixAfterSegment = [&](long a, const char* const* suffixes, int count) {
+    const long e = t.indexOf('/', a);
+    if (e <= a) return -1;  // no segment, or no '/' after it
+    for (int k = 0; k < count; k++)
+      if (t.startsWith(suffixes[k], e)) return k;
+    return -1;
+  };
+  static const char* const kThreadSuffixes[] = {"/reply", "/upvote", "/unvote", "/update", "/delete", "/close", "/follow", "/unfollow", "/pin", "/unpin", "/downvote"};
+  static const char* const kCommentSuffixes[] = {"/reply", "/upvote", "/update", "/unvote", "/delete"};
+  if (t.startsWith("threads/", r)) {
+    const int k = suffixAfterSegment(r + 8, kThreadSuffixes, 11);
+    if (k >= 0) return k;
+  }
+  if (t.startsWith("comments/", r)) {
+    const int k = suffixAfterSegment(r + 9, kCommentSuffixes, 5);
+    if (k >= 0) return 11 + k;
+  }
+  if (t.startsWith("forum/users/", r)) {
+    const long a = r + 12, e = segEnd(a);
+    if (e > a && t.startsWith("/followed", e)) return 16;
+    if (e > a && e == t.n) return 17;
+  }
+  if (t.startsWith("forum/", r)) {
+    const long a = r + 6, e = segEnd(a);
+    if (e > a && t.startsWith("/threads/", e) && e + 9 < t.n && t.s[e + 9] != '/') return 18;
+    if (e > a && t.startsWith("/inline", e)) return 19;
+    if (t.startsWith("search", a)) return 20;
+    if (a == t.n) return 22;
+  }
+  if (r + 5 == t.n && t.startsWith("forum", r)) return 21;
+  return kNumForumActions;
+}
+
+const char* const kForumNames[][2] = {
+    {"edx.forum.thread.created", "created_thread"}, {"edx.forum.response.created", "created_response"},
+    {"edx.forum.comment.created", "created_comment"}, {"edx.forum.searched", "searched"},
+};
+
+// The segment of `t` at [a, …) up to the next '/' (or the end), when it is not empty.
+bool segmentAt(const Text& t, long a, std::string& out, bool needSlash) {
+  long e = t.indexOf('/', a);
+  if (e < 0) {
+    if (needSlash) return false;
+    e = t.n;
+  }
+  if (e == a) return false;
+  out.assign(t.s + a, e - a);
+  return true;
+}
+
+// eventRows.ts forumRow's columns for the forum type `t` (no line break in it), with the line's
+// module_id (`moduleId` when `hasModuleId`), into out.text[0..3]: forum_action, thread_id,
+// subject, target_user_id. The URL tests are `/courses/.*/…`: the '/' before what follows lies
+// after the first "/courses/" (at i0 + 9 or later), and a capture takes the last such place.
+void forumColumns(const Text& t, bool hasModuleId, const std::string& moduleId, PayloadFacts& out) {
+  const long i0 = t.indexOf("/courses/", 0);
+  // forum_action
+  std::string& action = out.set(0);
+  int best = kNumForumActions;
+  if (i0 >= 0) {
+    for (long p = t.indexOf("/discussion/", i0 + 9); p >= 0; p = t.indexOf("/discussion/", p + 1)) best = std::min(best, forumPatternAt(t, p + 12));
+  }
+  long api = -1;
+  if (best < kNumForumActions) {
+    action = kForumActions[best];
+  } else if (i0 >= 0 && (api = t.lastIndexOf("/instructor/api/", t.n)) >= i0 + 9) {
+    action.assign(t.s + api + 16, t.n - api - 16);
+  } else {
+    action.assign(t.s, t.n);
+    for (const auto& [name, short_] : kForumNames)
+      if (isText(t, name)) action = short_;
+  }
+  // thread_id
+  out.has[1] = false;
+  if (hasModuleId) {
+    // MODULE_THREAD, /[^/]+\/[^/]+\/forum\/([^/]+)/, leftmost: only a segment's start can begin it
+    const Text m{moduleId.data(), static_cast<long>(moduleId.size())};
+    for (long s = 0; s >= 0 && s < m.n; s = m.indexOf('/', s) < 0 ? -1 : m.indexOf('/', s) + 1) {
+      const long a = m.indexOf('/', s);
+      if (a <= s) continue;
+      const long b2 = m.indexOf('/', a + 1);
+      if (b2 <= a + 1 || !m.startsWith("/forum/", b2)) continue;
+      std::string id;
+      if (segmentAt(m, b2 + 7, id, false)) {
+        out.set(1) = id;
+        break;
+      }
+    }
+  } else if (i0 >= 0) {
+    std::string seg;
+    bool found = false;
+    // URL_READ_THREAD: discussion/forum/S/threads/(T)
+    for (long p = t.indexOf("/discussion/", i0 + 9); p >= 0; p = t.indexOf("/discussion/", p + 1)) {
+      const long r = p + 12;
+      if (!t.startsWith("forum/", r)) continue;
+      const long e = t.indexOf('/', r + 6);
+      std::string candidate;
+      if (e > r + 6 && t.startsWith("/threads/", e) && segmentAt(t, e + 9, candidate, false)) {
+        seg = candidate;
+        found = true;
+      }
+    }
+    if (!found) {
+      // URL_THREAD_SLASH, then URL_THREAD: discussion/threads/(T)
+      bool slash = false;
+      for (long p = t.indexOf("/discussion/threads/", i0 + 9); p >= 0; p = t.indexOf("/discussion/threads/", p + 1)) {
+        std::string candidate;
+        if (segmentAt(t, p + 20, candidate, true)) slash = true;
+      }
+      if (slash) {
+        for (long p = t.indexOf("/discussion/threads/", i0 + 9); p >= 0; p = t.indexOf("/discussion/threads/", p + 1)) {
+          std::string candidate;
+          if (segmentAt(t, p + 20, candidate, false)) {
+            seg = candidate;
+            found = true;
+          }
+        }
+      } else {
+        // URL_COMMENT: discussion/comments/(C)/
+        for (long p = t.indexOf("/discussion/comments/", i0 + 9); p >= 0; p = t.indexOf("/discussion/comments/", p + 1)) {
+          std::string candidate;
+          if (segmentAt(t, p + 21, candidate, true)) {
+            seg = candidate;
+            found = true;
+          }
+        }
+      }
+    }
+    if (found) out.set(1) = seg;
+  }
+  // subject: forum/(S)/ ; target_user_id: forum/users/(U)
+  out.has[2] = out.has[3] = false;
+  if (i0 >= 0) {
+    std::string seg;
+    for (long p = t.indexOf("/forum/", i0 + 9); p >= 0; p = t.indexOf("/forum/", p + 1)) {
+      std::string candidate;
+      if (segmentAt(t, p + 7, candidate, true)) {
+        seg = candidate;
+        out.has[2] = true;
+      }
+    }
+    if (out.has[2]) out.text[2] = seg;
+    for (long p = t.indexOf("/forum/users/", i0 + 9); p >= 0; p = t.indexOf("/forum/users/", p + 1)) {
+      std::string candidate;
+      if (segmentAt(t, p + 13, candidate, false)) {
+        seg = candidate;
+        out.has[3] = true;
+      }
+    }
+    if (out.has[3]) out.text[3] = seg;
+  }
+}
+
+// The forum row of the line in `b` whose type `t` is forumOnly and whose object `event` has the
+// members `spans` (readMembers<forumKey>). False when JavaScript must decide.
+bool forumFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const int32_t* spans, const Text& type, int source, bool userIsString,
+                PayloadFacts& out) {
+  // `.` in the URL tests stops at line breaks; a plain JSON string can hold U+2028 and U+2029
+  // unescaped (\n and \r only escaped, which lineFacts leaves to JavaScript): left to JavaScript
+  for (long i = 0; i + 2 < type.n; i++) {
+    if (static_cast<uint8_t>(type.s[i]) == 0xe2 && static_cast<uint8_t>(type.s[i + 1]) == 0x80 &&
+        (static_cast<uint8_t>(type.s[i + 2]) == 0xa8 || static_cast<uint8_t>(type.s[i + 2]) == 0xa9))
+      return false;
+  }
+  std::string moduleId;
+  const int m = lineModuleId(b, f, flags, type, source, spans[2 * FK_ID], spans[2 * FK_ID + 1], spans[2 * FK_PROBLEM_ID], spans[2 * FK_PROBLEM_ID + 1],
+                             moduleId);
+  if (m < 0) return false;
+  // search_query: a string or null (else JavaScript decides); event_GET: the JSON text of GET
+  if (!stringOrNullMember(b, spans[2 * FK_QUERY], spans[2 * FK_QUERY + 1], out, 4)) return false;
+  std::string& get = out.set(5);
+  if (spans[2 * FK_GET] < 0) get = "null";
+  else if (canonicalJson(b, spans[2 * FK_GET], get, 0) == SIZE_MAX) return false;
+  if (!userIsString) {
+    out.clear();  // forumRow needs a string username: no row
+    return true;
+  }
+  forumColumns(type, m == 1, moduleId, out);
+  out.kind = kForumFacts;
+  return true;
+}
+
 thread_local PayloadFacts payload;
 
 // The facts of a scanned line (fields `f` relative to the line at chunk offset `s`, in the
@@ -1627,7 +2111,7 @@ thread_local PayloadFacts payload;
 // course from context.course_id alone, plain string values, and an event no compact table
 // reads except a video event whose payload was read. False otherwise (JavaScript reads the line).
 bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const VideoValue* video, bool videoRead, uint8_t* side,
-               size_t sideCap, size_t& sideAt, CoursePrefixes& course, const LineFlags& flags, const int32_t* members) {
+               size_t sideCap, size_t& sideAt, CoursePrefixes& course, const LineFlags& flags, int membersKind, const int32_t* members) {
   if (rec[kTimeState] != 1) return false;
   double timeUs;
   memcpy(&timeUs, rec + kTimeValue, sizeof timeUs);
@@ -1678,17 +2162,23 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   TypeFacts tf;  // a null or absent type: no kind, no flags
   if (type.kind == V_CONST) tf = constantTypeFacts(type.start);
   else if (hasType) tf = typeFacts(t, tn);
-  if (tf.otherKind && !(tf.showAnswer && members != nullptr) && !tf.transcriptOnly) return false;
+  if (tf.otherKind && !(tf.showAnswer && membersKind == kProblemMembers) && !tf.transcriptOnly && !(tf.forumOnly && membersKind == kForumMembers)) return false;
   if (tf.videoType >= 0 && !videoRead) return false;
   // eventKind is not 0 for the source "server"; an escaped source is left to JavaScript
   const bool serverProblemCheck = tf.problemCheck && (hasSource ? is(sb, sn, "server") : src.kind != V_NULL && src.kind != V_ABSENT);
   payload.clear();
+  // the row of a compact table too, for these kinds (members were read for them)
+  const int sourceKind = src.kind == V_ABSENT ? 0 : hasSource && is(sb, sn, "browser") ? 1 : 2;
   if (serverProblemCheck || tf.showAnswer) {
-    // the row of a compact table too (members were read only for these constant types)
-    if (members == nullptr || src.kind == V_ESCAPED) return false;
-    if (!payloadFacts(b, f, flags, members, serverProblemCheck, Text{t, static_cast<long>(tn)}, src.kind != V_ABSENT, payload)) return false;
+    if (membersKind != kProblemMembers || src.kind == V_ESCAPED) return false;
+    if (!payloadFacts(b, f, flags, members, serverProblemCheck, Text{t, static_cast<long>(tn)}, sourceKind, payload)) return false;
   }
   if (tf.transcriptOnly && !transcriptFacts(b, f, t, tn, payload)) return false;
+  if (tf.forumOnly) {
+    if (src.kind == V_ESCAPED) return false;
+    const Span& user = f[F_USERNAME];
+    if (!forumFacts(b, f, flags, members, Text{t, static_cast<long>(tn)}, sourceKind, user.kind != V_ABSENT && user.kind != V_NULL, payload)) return false;
+  }
   const int32_t videoType = tf.videoType;
   int32_t typeFlags = tf.flags;
   const std::string_view courseBytes = courseSource == 0 ? std::string_view(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start)
@@ -1755,22 +2245,15 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   int32_t userIdx, ipIdx;
   size_t userLen, ipLen;
   if (courseIdx < 0 || !internValue(user, userIdx, userLen) || !internValue(ip, ipIdx, ipLen)) return false;
-  int32_t moduleIdx = -1, answersIdx = -1, successIdx = -1;
   if (payload.kind != 0) {
-    auto internString = [&](bool has, const std::string& v, int32_t& idx) {
-      idx = has ? internCopy(reinterpret_cast<const uint8_t*>(v.data()), v.size()) : -1;
-      return !has || idx >= 0;
-    };
-    if (!internString(payload.hasModuleId, payload.moduleId, moduleIdx) || !internString(payload.hasAnswers, payload.answers, answersIdx) ||
-        !internString(payload.hasSuccess, payload.success, successIdx))
-      return false;
+    int32_t idx[kPayloadMaxStrings];
+    for (int k = 0; k < kPayloadMaxStrings; k++) {
+      idx[k] = payload.has[k] ? internCopy(reinterpret_cast<const uint8_t*>(payload.text[k].data()), payload.text[k].size()) : -1;
+      if (payload.has[k] && idx[k] < 0) return false;
+    }
     rec[kProblemState] = payload.kind;
-    rec[kPayloadModuleId] = moduleIdx;
-    memcpy(rec + kPayloadAttempts, &payload.attempts, sizeof(double));
-    memcpy(rec + kPayloadGrade, &payload.grade, sizeof(double));
-    memcpy(rec + kPayloadMaxGrade, &payload.maxGrade, sizeof(double));
-    rec[kPayloadAnswers] = answersIdx;
-    rec[kPayloadSuccess] = successIdx;
+    for (int k = 0; k < kPayloadMaxStrings; k++) rec[kPayloadStrings + k] = idx[k];
+    memcpy(rec + kPayloadNumbers, payload.number, sizeof payload.number);
   }
   const bool named = userIdx >= 0 && userLen > 0;
   const bool base = named && !tf.xblock;
@@ -1813,20 +2296,6 @@ bool readProblemCheckPayload(const uint8_t* b, const Span* f, int32_t* spans) {
   return type.kind == V_CONST && constantTypeFacts(type.start).problemCheck && readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS);
 }
 
-// Forum events (eventRows.ts isForumType): the payload members chunkTasks.ts forumPayloadRow and
-// module_id read, in ForumKey order.
-enum ForumKey { FK_GET, FK_POST, FK_QUERY, FK_ID, FK_PROBLEM_ID, FK_NEW, N_FORUM_KEYS };
-int forumKey(const char* k, size_t n) {
-  switch (n) {
-    case 2: return memcmp(k, "id", 2) == 0 ? FK_ID : K_NONE;
-    case 3: return memcmp(k, "GET", 3) == 0 ? FK_GET : memcmp(k, "new", 3) == 0 ? FK_NEW : K_NONE;
-    case 4: return memcmp(k, "POST", 4) == 0 ? FK_POST : K_NONE;
-    case 5: return memcmp(k, "query", 5) == 0 ? FK_QUERY : K_NONE;
-    case 10: return memcmp(k, "problem_id", 10) == 0 ? FK_PROBLEM_ID : K_NONE;
-    default: return K_NONE;
-  }
-}
-
 // The forum payload of the line in `b`: its members, when the type is a forum type and `event`
 // an object.
 bool readForumPayload(const uint8_t* b, const Span* f, int32_t* spans) {
@@ -1835,12 +2304,16 @@ bool readForumPayload(const uint8_t* b, const Span* f, int32_t* spans) {
   return fieldBytes(b, f[F_EVENT_TYPE], t, tn) && isForumType(t, tn) && readMembers<forumKey>(b, f[F_EVENT], spans, N_FORUM_KEYS);
 }
 
-// The members of a problem_check or show_answer event's object `event` that lineFacts reads.
-bool readPayloadMembers(const uint8_t* b, const Span* f, int32_t* spans) {
+// The members of the object `event` that lineFacts reads: a problem_check or show_answer event's
+// (kProblemMembers, in ProblemCheckKey order), a forum event's (kForumMembers, ForumKey order);
+// 0 when none were read.
+int readPayloadMembers(const uint8_t* b, const Span* f, int32_t* spans) {
   const Span& type = f[F_EVENT_TYPE];
-  if (type.kind != V_CONST) return false;
-  const TypeFacts& tf = constantTypeFacts(type.start);
-  return (tf.problemCheck || tf.showAnswer) && readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS);
+  if (type.kind == V_CONST) {
+    const TypeFacts& tf = constantTypeFacts(type.start);
+    if (tf.problemCheck || tf.showAnswer) return readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS) ? kProblemMembers : 0;
+  }
+  return readForumPayload(b, f, spans) ? kForumMembers : 0;
 }
 
 thread_local CoursePrefixes lastCourse;
@@ -1849,7 +2322,7 @@ thread_local CoursePrefixes lastCourse;
 // of lines, or minus the number of lines when `out` or `table` is too small for them (nothing
 // written then: `out` needs kStride int32 a line, `table` 1 + 16 a line). Lines are cut as
 // src/logs/lines.ts forEachLine cuts them. `table` receives the chunk's string table (StringTable).
-constexpr size_t kTableIntsPerLine = 24;  // at most 6 strings a line (course, username, ip, and a video id or module_id, answers, success), 4 int32 each
+constexpr size_t kTableIntsPerLine = 36;  // at most 9 strings a line (course, username, ip, a video id or a compact-table row's 6), 4 int32 each
 napi_value ScanChunk(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -1946,9 +2419,8 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     }
     rec[kProblemState] = 0;
     int32_t members[2 * N_PROBLEM_KEYS];
-    const bool membersRead = ok && readPayloadMembers(scratch.data(), f, members);
-    rec[kFactsState] =
-        ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, membersRead ? members : nullptr) ? 1 : 0;
+    const int membersKind = ok ? readPayloadMembers(scratch.data(), f, members) : 0;
+    rec[kFactsState] = ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, membersKind, members) ? 1 : 0;
     if (ok && rec[kFactsState] == 0) {
       rec[kProblemState] = 0;
       int spans = 0;

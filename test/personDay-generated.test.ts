@@ -163,6 +163,80 @@ describe.each([
     if (native && nativeScanAvailable()) expect(lines.length - r.slow).toBeGreaterThanOrEqual(2 * 10 * 6);
   });
 
+  it('on forum rows the native code computes (every module_id rule a forum line reaches, the URL columns)', () => {
+    const c = 'MITx/6.00x/2013_Spring';
+    const p = `/courses/${c}`;
+    const v1 = '/courses/course-v1:A+B+C';
+    // B3 … B6 need "/discussion/" right after the course: not here, so the later rules decide
+    const t9 = `${p}/x/discussion/threads/T9/x`;
+    const actions = ['reply', 'upvote', 'unvote', 'update', 'delete', 'close', 'follow', 'unfollow', 'pin', 'unpin', 'downvote', 'replyx', 'flag'];
+    const types = [
+      ...actions.map((a) => `${p}/discussion/threads/T1/${a}`), ...['reply', 'upvote', 'update', 'unvote', 'delete', 'endorse'].map((a) => `${p}/discussion/comments/C1/${a}`),
+      `${p}/discussion/forum/users/42`, `${p}/discussion/forum/users/42/followed`, `${p}/discussion/forum/users/`, `${p}/discussion/forum/users/42/x`,
+      `${p}/discussion/forum/General/threads/T2`, `${p}/discussion/forum/General/threads/`, `${p}/discussion/forum/General/threads//x`, `${p}/discussion/forum/General/inline`,
+      `${p}/discussion/forum/search`, `${p}/discussion/forum/searchx`, `${p}/discussion/forum`, `${p}/discussion/forum/`, `${p}/discussion/forum//`, `${p}/discussion/threads/T5`,
+      `${p}/discussion/threads/`, `${p}/discussion/comments/C2`, `${p}/discussion/forum/i4x-x/threads/T3`, `${p}/discussion/forum/i4x/threads/T3`, `${p}/discussion/i4xabc/threads/create`,
+      `${p}/discussion/i4x/threads/create`, '/courses/a//c/discussion/threads/x/reply', '/courses/a/b//discussion/threads/x', `${v1}/discussion/threads/T/reply`,
+      `${v1}/discussion/forum/F/threads/T`, `${p}/instructor/api/list_forum_members`, `${p}/instructor/api/`, `${p}/instructor/api/a/instructor/api/update_forum_role`,
+      `/instructor/api/list_forum_members${p}/x`, `/discussion/threads/T/reply${p}/discussion/forum`, `${p}/discussion/threads/T/reply/courses/d/e/f/discussion/threads/U/upvote`,
+      `${p}/discussion/forum/F/threads/T/discussion/forum/G/threads/U`, `${p}/discussion/threads/T/x/discussion/threads/U`, `${p}/discussion/comments/C/x/discussion/comments/D/`,
+      `${p}/forum/S/forum/users/U/forum/V`, `/forum/S/${p}/discussion/forum`,
+      // the later rules (B7 … B13): a module_id found means no thread id from the URL
+      `${t9}/courses/d/e/f/courseware/ch/seq/`, `${t9}/courses/d/e/f/courseware/ch/`, `${t9}/courses/d/e/f/courseware/ch/seq/#`, `${t9}/courses/d/e/f/jump_to_id/abc`,
+      `${t9}/courses/d/e/f/jump_to_id/abc/`, `${t9}/courses/d/e/f/jump_to_id/`, `${t9}/courses/d/e/f/jump_to_id//`, `${t9}/xblock/i4x:;_;_a;_b;_t;_p/handler/h`,
+      `${t9}/i4x://a/b/c/d`, `${t9}/i4x://a/b/c/d/goto_position`, `${t9}/i4x://a//c/d`, `${p}/discussion/i4xabc/threads/create/discussion/forum`,
+      `${p}/discussion/i4Xabc/threads/create/discussion/forum`, `${p}/discussion/i4x/threads/create/discussion/forum`,
+      `${v1}/xblock/block-v1:A+B+C+type@discussion+block@d1/handler/x/discussion/forum`, `${v1}/xblock/block-v1:A+B+C+type@discussion+block@d1/discussion/forum`,
+      `${p}/discussion/forum\nx`, `${p}/discussion/forum/a\u2028b/threads/T`, '/courses/a\u2028b/c/d/discussion/threads/T/reply', '/courses/a\u2029b/c/d/discussion/threads/T/reply',
+      `${v1}/xblock/block-v1:A+B+C+type@discussion+block@d1/x/discussion/threads/T/y`, `${v1}/xblock/block-v1:A+B+C+type@discussion+block@d1/handler/discussion/threads/T/y`, `${p}/discussion/forum/é/threads/ü`, 'list_forum_members', 'edx.forum.thread.created',
+      'edx.forum.response.created', 'edx.forum.comment.created', 'edx.forum.searched', 'edx.forum.thread.voted', 'edx.forum.problem_x',
+    ];
+    const base = { GET: '{"ajax": ["1"]}', POST: '{"body": ["hi"]}', query: '"deadline"', id: '"5600000000000000000f4242"', problem_id: null as string | null };
+    const members: Array<Partial<Record<keyof typeof base, string | null>>> = [
+      {}, { GET: null }, { GET: '{}' }, { GET: '{"a": {"b": [1, -2, "\\u00e9\\n"]}, "c": true}' }, { GET: '{"a": 1.5}' }, { GET: '{"a": 1, "a": 2}' }, { GET: '"x"' }, { GET: 'null' },
+      { query: null }, { query: 'null' }, { query: '"\\u00e9"' }, { query: '7' }, { query: '{"q": 1}' },
+      { id: null }, { id: '5' }, { id: 'null' }, { id: '""' }, { id: '"block-v1:a+b+c+type@t+block@i"' }, { id: '"i4x-MITx-6_00x-video-abc-def"' }, { id: '"i4x-a-b+c-video-x y"' },
+      { id: '"\\u0062lock-v1:a+b+c+type@t+block@i"' }, { id: '"i4x-a-b+c-video-x"', problem_id: '"i4x://a/b/c/d"' }, { id: '"i4x-a-b+c-video-x"', problem_id: '0' },
+      { id: '"i4x-a-b+c-video-x"', problem_id: '1' }, { id: '"i4x-a-b+c-video-x"', problem_id: '[]' }, { id: '"i4x-a-b+c-video-x"', problem_id: '"x"' }, { problem_id: '"i4x://a/b/c/d"' },
+      { id: '"i4x-x/-forum/y-t-i"' }, { id: '"i4x-a-b-c-d"' }, { id: '"i4x-a--video-x"' }, { id: '"i4x-a-b/forum/t-video-x"' }, { problem_id: '"i4x://a/b/forum/t"' },
+    ];
+    const paths = [
+      undefined, null, '/courses/course-v1:A+B+C/xblock/block-v1:A+B+C+type@problem+block@p/handler/h', '/courses/course-v1:A+B+C/xblock/block-v1:A+B+C+type@problem+block@p',
+      `${p}/xblock/i4x:;_;_a;_b;_t;_p/handler/h`, `${p}/discussion/forum`,
+    ];
+    const lines: string[] = [];
+    let k = 0;
+    const line = (type: string, m: Record<string, string | null>, path: string | null | undefined, tail: string) => {
+      const ev = `{${Object.entries(m).filter(([, v]) => v !== null).map(([n, v]) => `"${n}": ${v}`).join(', ')}}`;
+      const ctx = path === undefined ? `{"course_id": "${c}"}` : `{"course_id": "${c}", "path": ${path === null ? 'null' : JSON.stringify(path)}}`;
+      k++;
+      lines.push(`{"username": "u${k % 4}", "ip": "10.0.0.${k % 3}", "event_type": ${JSON.stringify(type)}, "event": ${ev}, "context": ${ctx}, "time": "2015-03-01T10:${String(k % 60).padStart(2, '0')}:00Z"${tail}}`);
+    };
+    const server = ', "event_source": "server"';
+    // every type with the base members, its own path, and with a path of each form
+    for (const t of types) {
+      line(t, { ...base, id: null }, t, server);
+      line(t, base, undefined, server);
+    }
+    // a comments URL (whose thread id comes from the URL unless a module_id was found), a URL
+    // that B8 gives a module_id (unless a rule before it decides), and a name
+    for (const t of [`${p}/discussion/comments/C7/upvote`, `${t9}/courses/d/e/f/courseware/ch/`, 'edx.forum.searched']) {
+      for (const path of paths) line(t, base, path, server);
+      for (const m of members) line(t, { ...base, ...m }, t, server);
+      // sources and names (a repeated key: the last one counts, as in JSON.parse)
+      for (const tail of ['', ', "event_source": null', ', "event_source": "browser"', ', "event_source": "\\u0073erver"', `${server}, "username": null`, `${server}, "username": ""`,
+        `${server}, "username": "\\u00e9"`, `${server}, "_id": "x"`, `${server}, "module_id": "m"`]) {
+        line(t, { ...base, id: null }, t, tail);
+        line(t, base, undefined, tail);
+      }
+    }
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // most are computed natively; JavaScript decides for escaped values, numbers it does not
+    // vouch for, the rules that read page / new / POST.position, line breaks, an escaped source
+    if (native && nativeScanAvailable()) expect(r.native).toBeGreaterThanOrEqual(lines.length * 0.85);
+  });
+
   it('on problem_check and show_answer events of every shape (their fast path, or the full path where it must)', () => {
     const c = 'MITx/6.00x/2013_Spring';
     const pid = 'i4x://MITx/6.00x/problem/p1';

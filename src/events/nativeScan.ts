@@ -79,28 +79,28 @@ export const FACTS_SPEED = 76;
 export const PROBLEM_STATE = 78;
 const PROBLEM_SPANS = 79;
 /**
- * With FACTS_STATE 1, PROBLEM_STATE is PAYLOAD_PROBLEM_CHECK or PAYLOAD_SHOW_ANSWER when the native
- * code also computed the row eventRows.ts problemCheckRow / showAnswerRow gives; the same slots
- * then hold module_id (string-table index, -1: null), attempts, grade and max_grade (float64,
- * NaN: null), student_answers and success (indices, -1: null).
+ * With FACTS_STATE 1, a PROBLEM_STATE of 3 or more says the native code also computed the row a
+ * compact table gets from the line (native/fastscan.cc PayloadFacts): up to 6 strings at
+ * PAYLOAD_STRINGS (string-table indices, -1: null) and up to 3 numbers at PAYLOAD_NUMBERS
+ * (float64, NaN: null), in the order given for each state.
  */
+/** module_id, student_answers, success; attempts, grade, max_grade (eventRows.ts problemCheckRow). */
 export const PAYLOAD_PROBLEM_CHECK = 3;
+/** module_id (showAnswerRow). */
 export const PAYLOAD_SHOW_ANSWER = 4;
-export const PAYLOAD_MODULE_ID = 79;
-export const PAYLOAD_ATTEMPTS = 80;
-export const PAYLOAD_GRADE = 82;
-export const PAYLOAD_MAX_GRADE = 84;
-export const PAYLOAD_ANSWERS = 86;
-export const PAYLOAD_SUCCESS = 87;
-/** Transcript candidates: a download (no value), or a language (its index in PAYLOAD_MODULE_ID, -1: null). */
+/** A transcript download (no value), or a language (transcriptRow). */
 export const PAYLOAD_TRANSCRIPT_DOWNLOAD = 5;
 export const PAYLOAD_TRANSCRIPT_LANGUAGE = 6;
+/** forum_action, thread_id, subject, target_user_id, search_query, event_GET (forumRow). */
+export const PAYLOAD_FORUM = 7;
+export const PAYLOAD_STRINGS = 79;
+export const PAYLOAD_NUMBERS = 86;
 const PROBLEM_KEYS = ['answers', 'attempts', 'success', 'grade', 'max_grade', 'id', 'problem_id', 'new', 'POST'] as const;
 /** Forum events: PROBLEM_STATE 2, and the spans of these members (forumPayloadRow's and module_id's). */
 const FORUM_KEYS = ['GET', 'POST', 'query', 'id', 'problem_id', 'new'] as const;
 export const STRIDE = 98;
-/** The string table's int32 per line it may need (6 strings of 4 int32 each). */
-const TABLE_PER_LINE = 24;
+/** The string table's int32 per line it may need (9 strings of 4 int32 each). */
+const TABLE_PER_LINE = 36;
 
 let addon: FastscanAddon | null | undefined;
 let constants: string[] = [];

@@ -11,8 +11,8 @@ import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events/rephrase.ts';
 import {
   FACTS_COURSE, FACTS_FLAGS, FACTS_IP, FACTS_NAMED, FACTS_POSITION, FACTS_SPEED, FACTS_STATE, FACTS_USER, FACTS_VIDEO_ID, FACTS_VIDEO_TYPE,
-  lazyCoreAt, PAYLOAD_ANSWERS, PAYLOAD_ATTEMPTS, PAYLOAD_GRADE, PAYLOAD_MAX_GRADE, PAYLOAD_MODULE_ID, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER,
-  PAYLOAD_SUCCESS, PAYLOAD_TRANSCRIPT_DOWNLOAD, PAYLOAD_TRANSCRIPT_LANGUAGE, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
+  lazyCoreAt, PAYLOAD_FORUM, PAYLOAD_NUMBERS, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER, PAYLOAD_STRINGS, PAYLOAD_TRANSCRIPT_DOWNLOAD,
+  PAYLOAD_TRANSCRIPT_LANGUAGE, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
 import { MICROS_PER_DAY, parseTimeMicros } from '../events/time.ts';
@@ -338,33 +338,37 @@ class NativeFacts {
     if (payload >= PAYLOAD_PROBLEM_CHECK) this.addPayloadRow(r, b, payload, timeUs);
   }
 
-  /** The problem_check, show_answer or transcript row the native code computed (eventRows.ts problemCheckRow / showAnswerRow / transcriptRow). */
+  /** The compact-table row the native code computed (eventRows.ts problemCheckRow, showAnswerRow, transcriptRow, forumRow). */
   private addPayloadRow(r: number, b: FactsBuilder, payload: number, timeUs: number): void {
     const rec = this.scan.records;
     const values = this.scan.values;
-    const stringAt = (slot: number): string | null => {
-      const k = rec[r + slot]!;
-      return k < 0 ? null : this.string(k);
+    const text = (k: number): string | null => {
+      const i = rec[r + PAYLOAD_STRINGS + k]!;
+      return i < 0 ? null : this.string(i);
     };
-    const numberAt = (slot: number): number | null => {
-      const v = values[(r + slot) / 2]!;
+    const number = (k: number): number | null => {
+      const v = values[(r + PAYLOAD_NUMBERS) / 2 + k]!;
       return Number.isNaN(v) ? null : v;
     };
-    const username = stringAt(FACTS_USER);
-    const moduleId = stringAt(PAYLOAD_MODULE_ID);
-    if (payload === PAYLOAD_SHOW_ANSWER) {
-      b.showAnswer.push({ username, timeUs, module_id: moduleId });
-      return;
+    const u = rec[r + FACTS_USER]!;
+    const username = u < 0 ? null : this.string(u);
+    switch (payload) {
+      case PAYLOAD_PROBLEM_CHECK:
+        b.problemCheck.push({ username, timeUs, module_id: text(0), student_answers: text(1), attempts: number(0), success: text(2), grade: number(1), max_grade: number(2) });
+        break;
+      case PAYLOAD_SHOW_ANSWER:
+        b.showAnswer.push({ username, timeUs, module_id: text(0) });
+        break;
+      case PAYLOAD_TRANSCRIPT_DOWNLOAD:
+        b.transcript.push({ username, timeUs, type: 'transcript_download', language: null });
+        break;
+      case PAYLOAD_TRANSCRIPT_LANGUAGE:
+        b.transcript.push({ username, timeUs, type: 'transcript_language', language: text(0) });
+        break;
+      case PAYLOAD_FORUM:
+        b.forum.push({ username, timeUs, forum_action: text(0)!, thread_id: text(1), subject: text(2), target_user_id: text(3), search_query: text(4), event_GET: text(5) });
+        break;
     }
-    if (payload === PAYLOAD_TRANSCRIPT_DOWNLOAD || payload === PAYLOAD_TRANSCRIPT_LANGUAGE) {
-      const download = payload === PAYLOAD_TRANSCRIPT_DOWNLOAD;
-      b.transcript.push({ username, timeUs, type: download ? 'transcript_download' : 'transcript_language', language: download ? null : moduleId });
-      return;
-    }
-    b.problemCheck.push({
-      username, timeUs, module_id: moduleId, student_answers: stringAt(PAYLOAD_ANSWERS), attempts: numberAt(PAYLOAD_ATTEMPTS),
-      success: stringAt(PAYLOAD_SUCCESS), grade: numberAt(PAYLOAD_GRADE), max_grade: numberAt(PAYLOAD_MAX_GRADE),
-    });
   }
 }
 
