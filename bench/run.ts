@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: the log engine's figures, each as a ratio against a reference measured in the
- * same run (these machines are noisy), plus peak RSS. Every scenario runs in its own process.
+ * same run (these machines are noisy), plus peak RSS. Every scenario runs in its own process; the
+ * scenarios compared with each other run BENCH_ROUNDS times (default 2) in alternation, and the
+ * fastest run of each is used.
  *   BENCH_EVENTS      events of the main generated day (default 1,000,000)
  *   BENCH_BIG_EVENTS  events of the memory-check day (default 4,000,000; 0 skips it)
  *   BENCH_DATA        where generated data is cached (default ./bench-data)
+ *   BENCH_ROUNDS      alternating runs of floor, split, --no-split and split + aggregates (default 2)
  *   BENCH_DUMP_COURSES, BENCH_DUMP_ENROLLMENTS, BENCH_DUMP_STUDENTMODULE
  *                     the setup-sql dump: courses, enrollments per course, studentmodule rows per
  *                     course (default 20, 50,000, 500,000: 1M enrollments, 10M studentmodule rows;
@@ -79,18 +82,32 @@ const gzFile = fs.readdirSync(inputDir).filter((n) => n.endsWith('.gz')).map((n)
 const gzBytes = fs.statSync(gzFile).size;
 const outDir = path.join(DATA, 'out');
 
-process.stderr.write(`floor (gunzip + JSON.parse, ${CORES} workers) …\n`);
-const floor = scenario('floor', inputDir, String(CORES), String(CHUNK_MB));
-process.stderr.write('split, all cores …\n');
-const split = scenario('split', inputDir, String(CORES), String(CHUNK_MB), outDir);
-process.stderr.write('split, 1 worker …\n');
-const split1 = scenario('split', inputDir, '1', String(CHUNK_MB), outDir);
-process.stderr.write('person-day --no-split (aggregates only) …\n');
-const aggOnly = scenario('persondayNoSplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
+// The ratio figures compare scenarios run minutes apart on a machine whose speed drifts: each of
+// the five is run ROUNDS times, in alternation, and the fastest run of each is used.
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
+const fastest = (runs: ScenarioResult[]): ScenarioResult => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const runs: Record<'floor' | 'split' | 'split1' | 'aggOnly' | 'splitAgg', ScenarioResult[]> = { floor: [], split: [], split1: [], aggOnly: [], splitAgg: [] };
+for (let round = 1; round <= ROUNDS; round++) {
+  const of = `(round ${round} of ${ROUNDS})`;
+  process.stderr.write(`floor (gunzip + JSON.parse, ${CORES} workers) ${of} …\n`);
+  runs.floor.push(scenario('floor', inputDir, String(CORES), String(CHUNK_MB)));
+  process.stderr.write(`split, all cores ${of} …\n`);
+  runs.split.push(scenario('split', inputDir, String(CORES), String(CHUNK_MB), outDir));
+  process.stderr.write(`split, 1 worker ${of} …\n`);
+  runs.split1.push(scenario('split', inputDir, '1', String(CHUNK_MB), outDir));
+  process.stderr.write(`person-day --no-split (aggregates only) ${of} …\n`);
+  runs.aggOnly.push(scenario('persondayNoSplit', inputDir, String(CORES), String(CHUNK_MB), outDir));
+  process.stderr.write(`person-day (split + aggregates in one pass) ${of} …\n`);
+  runs.splitAgg.push(scenario('persondaySplit', inputDir, String(CORES), String(CHUNK_MB), outDir));
+}
+const floor = fastest(runs.floor);
+const split = fastest(runs.split);
+const split1 = fastest(runs.split1);
+const aggOnly = fastest(runs.aggOnly);
+const splitAgg = fastest(runs.splitAgg);
+const spread = (rs: ScenarioResult[]) => rs.map((r) => r.seconds.toFixed(2)).join(' / ');
 process.stderr.write('person-day --no-split with the JavaScript scanner (EDX2BQ_NATIVE=0) …\n');
 const aggOnlyJs = scenarioWith({ EDX2BQ_NATIVE: '0' }, 'persondayNoSplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
-process.stderr.write('person-day (split + aggregates in one pass) …\n');
-const splitAgg = scenario('persondaySplit', inputDir, String(CORES), String(CHUNK_MB), outDir);
 process.stderr.write('parsers (1 thread) …\n');
 const parsers = scenario('parsers', gzFile, '128') as unknown as { mb: number; lines: number; results: Array<{ name: string; eventsPerSecond?: number; mbPerSecond?: number; status?: string }>; scannerMismatches: number };
 
@@ -200,7 +217,11 @@ const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').l
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
 console.log(`\nedx2bq bench — ${os.cpus()[0]?.model ?? 'cpu'} × ${CORES}, Node ${process.version}`);
 console.log(`input: ${f(split.events)} events + ${f(split.rejects)} rejects, ${f(gzBytes / 1e6, 1)} MB gzipped, ${f(uncompressedMB, 1)} MB read; split output ${f(split.bytesOut / 1e6, 1)} MB; ${bigNote}`);
-console.log(`parser comparison on ${f(parsers.mb, 1)} MB / ${f(parsers.lines)} lines; field scanner disagreed with JSON.parse on ${parsers.scannerMismatches} lines\n`);
+console.log(`parser comparison on ${f(parsers.mb, 1)} MB / ${f(parsers.lines)} lines; field scanner disagreed with JSON.parse on ${parsers.scannerMismatches} lines`);
+console.log(
+  `fastest of ${ROUNDS} alternating runs, in seconds: floor ${spread(runs.floor)}; split ${spread(runs.split)}; split 1 worker ${spread(runs.split1)}; ` +
+    `--no-split ${spread(runs.aggOnly)}; split + aggregates ${spread(runs.splitAgg)}\n`,
+);
 console.log(line(rows[0]!));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows.slice(1)) console.log(line(r));
