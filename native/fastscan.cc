@@ -860,6 +860,23 @@ bool fieldBytes(const uint8_t* b, const Span& v, const char*& k, size_t& n) {
   return false;
 }
 
+// The first occurrence of lit[0, m) in s[0, n), or nullptr: glibc's memmem prepares a search
+// table on every call, which costs more than the search itself on these short texts (URL event
+// types are searched a dozen times a line); memchr to the first byte, then compare.
+inline const char* findText(const char* s, size_t n, const char* lit, size_t m) {
+  if (m == 0) return s;
+  if (n < m) return nullptr;
+  const char first = lit[0];
+  const char* end = s + (n - m) + 1;  // a match starts before this
+  for (const char* p = s; p < end;) {
+    p = static_cast<const char*>(memchr(p, first, end - p));
+    if (p == nullptr) return nullptr;
+    if (memcmp(p + 1, lit + 1, m - 1) == 0) return p;
+    p++;
+  }
+  return nullptr;
+}
+
 inline bool is(const char* k, size_t n, const char* lit) {
   const size_t m = strlen(lit);
   return n == m && memcmp(k, lit, m) == 0;
@@ -870,7 +887,7 @@ inline bool startsWith(const char* k, size_t n, const char* lit) {
 }
 inline bool contains(const char* k, size_t n, const char* lit) {
   const size_t m = strlen(lit);
-  return n >= m && memmem(k, n, lit, m) != nullptr;
+  return findText(k, n, lit, m) != nullptr;
 }
 // JavaScript's (and RE2's) \w without the u flag: ASCII letters, digits, underscore.
 inline bool word(uint8_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || digit(c) || c == '_'; }
@@ -907,7 +924,7 @@ int32_t taskFlags(const char* t, size_t n) {
     at = i + 1 < n ? memchr(t + i + 1, '_', n - i - 1) : nullptr;
   }
   for (const char* from = t; from < t + n;) {
-    const void* at = memmem(from, t + n - from, "problem_", 8);
+    const void* at = findText(from, t + n - from, "problem_", 8);
     if (at == nullptr) break;
     const size_t i = static_cast<const char*>(at) - t;
     if (i + 8 < n && word(u[i + 8])) {
@@ -938,26 +955,27 @@ struct TypeFacts {
 
 TypeFacts typeFacts(const char* t, size_t n) {
   TypeFacts r;
+  // each substring test once: URL types are not constants, so this runs on their every line
+  const bool forum = isForumType(t, n);
+  const bool enrollment = contains(t, n, "edx.course.enrollment");
+  const bool translation = contains(t, n, "/transcript/translation/");
+  const bool linkClicked = is(t, n, "edx.ui.lms.link_clicked");
   r.videoType = is(t, n, "play_video") ? 0 : is(t, n, "pause_video") ? 1 : is(t, n, "stop_video") ? 2 : is(t, n, "seek_video") ? 3 : -1;
   r.problemCheck = is(t, n, "problem_check") || is(t, n, "save_problem_check");
   r.showAnswer = is(t, n, "show_answer") || is(t, n, "showanswer");
-  r.forumOnly = isForumType(t, n) && !contains(t, n, "edx.course.enrollment") && !contains(t, n, "/transcript/translation/") && !contains(t, n, "problem_");
-  r.transcriptOnly = is(t, n, "edx.ui.lms.link_clicked") ||
-                     (contains(t, n, "/transcript/translation/") && !isForumType(t, n) && !contains(t, n, "edx.course.enrollment") && r.videoType < 0 &&
-                      !r.problemCheck && !r.showAnswer);
-  r.otherKind = r.videoType < 0 && !r.problemCheck &&
-                (is(t, n, "show_answer") || is(t, n, "showanswer") || is(t, n, "edx.ui.lms.link_clicked") || isForumType(t, n) ||
-                 contains(t, n, "edx.course.enrollment") || contains(t, n, "/transcript/translation/"));
+  r.forumOnly = forum && !enrollment && !translation && !contains(t, n, "problem_");
+  r.transcriptOnly = linkClicked || (translation && !forum && !enrollment && r.videoType < 0 && !r.problemCheck && !r.showAnswer);
+  r.otherKind = r.videoType < 0 && !r.problemCheck && (r.showAnswer || linkClicked || forum || enrollment || translation);
   r.xblock = contains(t, n, "/xblock/");
   r.url = n > 0 && t[0] == '/';
   int32_t f = taskFlags(t, n);
-  if (is(t, n, "show_answer") || is(t, n, "showanswer")) f |= PF_SHOW_ANSWER;
-  else if (is(t, n, "play_video")) f |= PF_VIDEO;
+  if (r.showAnswer) f |= PF_SHOW_ANSWER;
+  else if (r.videoType == 0) f |= PF_VIDEO;
   else if (is(t, n, "problem_check")) f |= PF_PROBLEM_CHECK;
   else if (is(t, n, "show_transcript")) f |= PF_TRANSCRIPT;
   else if (is(t, n, "seq_goto")) f |= PF_SEQ_GOTO;
-  else if (is(t, n, "seek_video")) f |= PF_SEEK_VIDEO;
-  else if (is(t, n, "pause_video")) f |= PF_PAUSE_VIDEO;
+  else if (r.videoType == 3) f |= PF_SEEK_VIDEO;
+  else if (r.videoType == 1) f |= PF_PAUSE_VIDEO;
   r.flags = f;
   return r;
 }
@@ -1135,7 +1153,7 @@ bool courseAt(const char* s, size_t n, size_t p, std::string& id) {
 // courseId.ts courseIdInUrl: the first `/courses/` where either alternative matches.
 bool courseInUrl(const char* s, size_t n, std::string& id) {
   for (const char* from = s; from < s + n;) {
-    const void* at = memmem(from, s + n - from, "/courses/", 9);
+    const void* at = findText(from, s + n - from, "/courses/", 9);
     if (at == nullptr) return false;
     const size_t q = static_cast<const char*>(at) - s;
     if (courseAt(s, n, q + 9, id)) return true;
@@ -1178,7 +1196,7 @@ struct Text {
     const long m = static_cast<long>(strlen(lit));
     if (from < 0) from = 0;
     if (from + m > n) return -1;
-    const void* p = memmem(s + from, n - from, lit, m);
+    const void* p = findText(s + from, n - from, lit, m);
     return p == nullptr ? -1 : static_cast<const char*>(p) - s;
   }
   // String.prototype.lastIndexOf(lit, from): the last occurrence starting at or before `from`
