@@ -2336,6 +2336,20 @@ int readPayloadMembers(const uint8_t* b, const Span* f, int32_t* spans) {
 
 thread_local CoursePrefixes lastCourse;
 
+// line.ts preprocessLine's syslog fix (spec §1.2): a line that does not start with '{' (after
+// trim) and has "localhost {" within its first 27 characters loses its first 26. Returns how
+// many bytes of the line to skip before the object, or 0 (no prefix, or one this code does not
+// vouch for: non-ASCII text in it, where UTF-16 units and bytes differ, or that trim may drop).
+size_t syslogPrefix(const uint8_t* p, size_t n) {
+  size_t lead = 0;
+  while (lead < n && (p[lead] == ' ' || p[lead] == '\t' || p[lead] == '\r' || p[lead] == '\v' || p[lead] == '\f')) lead++;
+  if (lead >= n || p[lead] == '{' || n - lead < 27) return 0;
+  for (size_t k = lead; k < lead + 27; k++)
+    if (p[k] >= 0x80) return 0;
+  const char* at = findText(reinterpret_cast<const char*>(p + lead), 27, "localhost {", 11);
+  return at != nullptr ? lead + 26 : 0;
+}
+
 // scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array) → the number
 // of lines, or minus the number of lines when `out` or `table` is too small for them (nothing
 // written then: `out` needs kStride int32 a line, `table` 1 + 16 a line). Lines are cut as
@@ -2394,11 +2408,15 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     rec[0] = static_cast<int32_t>(s);
     rec[1] = static_cast<int32_t>(e);
     bool ok = false;
+    // the object's first byte in the chunk: after a syslog prefix, if the line has one
+    size_t base = s;
     if (nb <= kMaxBytes) {
-      if (scratch.size() < nb + 1 + kPad) scratch.resize(nb + 1 + kPad + (nb >> 1));
-      memcpy(scratch.data(), chunk + s, nb);
-      memset(scratch.data() + nb, 0, 1 + kPad);
-      ok = scanLine(scratch.data(), nb, f, flags);
+      base = s + syslogPrefix(chunk + s, nb);
+      const size_t ob = e - base;
+      if (scratch.size() < ob + 1 + kPad) scratch.resize(ob + 1 + kPad + (ob >> 1));
+      memcpy(scratch.data(), chunk + base, ob);
+      memset(scratch.data() + ob, 0, 1 + kPad);
+      ok = scanLine(scratch.data(), ob, f, flags);
     }
     if (ok) {
       markConstant(scratch.data(), f[F_EVENT_SOURCE]);
@@ -2414,8 +2432,8 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
         int32_t* r = rec + 3 + 3 * k;
         const bool constant = f[k].kind == V_CONST;  // an index, not a span of the chunk
         r[0] = f[k].kind;
-        r[1] = f[k].start + (constant ? 0 : static_cast<int32_t>(s));
-        r[2] = f[k].end + (constant ? 0 : static_cast<int32_t>(s));
+        r[1] = f[k].start + (constant ? 0 : static_cast<int32_t>(base));
+        r[2] = f[k].end + (constant ? 0 : static_cast<int32_t>(base));
       }
       const Span& t = f[F_TIME];
       if (t.kind == V_ASCII) {
@@ -2438,7 +2456,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     rec[kProblemState] = 0;
     int32_t members[2 * N_PROBLEM_KEYS];
     const int membersKind = ok ? readPayloadMembers(scratch.data(), f, members) : 0;
-    rec[kFactsState] = ok && lineFacts(scratch.data(), s, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, membersKind, members) ? 1 : 0;
+    rec[kFactsState] = ok && lineFacts(scratch.data(), base, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, membersKind, members) ? 1 : 0;
     if (ok && rec[kFactsState] == 0) {
       rec[kProblemState] = 0;
       int spans = 0;
@@ -2450,7 +2468,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
         spans = 2 * N_FORUM_KEYS;
       }
       for (int k = 0; k < spans; k++)
-        if (rec[kProblemSpans + k] >= 0) rec[kProblemSpans + k] += static_cast<int32_t>(s);
+        if (rec[kProblemSpans + k] >= 0) rec[kProblemSpans + k] += static_cast<int32_t>(base);
     }
     s = e + 1;
   }
