@@ -92,12 +92,13 @@ constexpr int kStride = kProblemSpans + 2 * N_PROBLEM_KEYS + 1;  // 98 int32: re
 //   4 show_answer: module_id
 //   5 transcript download (no value); 6 transcript language: the language
 //   7 forum: forum_action, thread_id, subject, target_user_id, search_query, event_GET
-constexpr int kProblemCheckFacts = 3, kShowAnswerFacts = 4, kTranscriptDownload = 5, kTranscriptLanguage = 6, kForumFacts = 7;
+//   8 enrollment: mode, event_type; user_id
+constexpr int kProblemCheckFacts = 3, kShowAnswerFacts = 4, kTranscriptDownload = 5, kTranscriptLanguage = 6, kForumFacts = 7, kEnrollmentFacts = 8;
 constexpr int kPayloadStrings = kProblemSpans;             // 79..84
 constexpr int kPayloadNumbers = kPayloadStrings + 7;       // 86..91, 8-byte aligned
 constexpr int kPayloadMaxStrings = 6, kPayloadMaxNumbers = 3;
 // Which members readPayloadMembers read.
-constexpr int kProblemMembers = 1, kForumMembers = 2;
+constexpr int kProblemMembers = 1, kForumMembers = 2, kEnrollmentMembers = 3;
 
 struct Span {
   int32_t kind, start, end;
@@ -373,10 +374,12 @@ int noKey(const char*, size_t) { return K_NONE; }
 // A key of a problem_check payload: its ProblemCheckKey, K_NONE, or K_TOUCHED when R17 would
 // rename it or find it funny (rephrase.ts keyIsFunny / keyNeedsRename).
 constexpr int K_TOUCHED = 103, K_ESCAPED = 104;
+inline bool touchedByR17(const char* k, size_t n) {
+  return n == 0 || (k[0] >= '0' && k[0] <= '9') || (n >= 4 && memcmp(k, "i4x-", 4) == 0) || (n >= 7 && memcmp(k, "xblock.", 7) == 0) ||
+         memchr(k, '-', n) != nullptr || memchr(k, '.', n) != nullptr;
+}
 int problemKey(const char* k, size_t n) {
-  if (n == 0 || (k[0] >= '0' && k[0] <= '9') || (n >= 4 && memcmp(k, "i4x-", 4) == 0) || (n >= 7 && memcmp(k, "xblock.", 7) == 0) ||
-      memchr(k, '-', n) != nullptr || memchr(k, '.', n) != nullptr)
-    return K_TOUCHED;
+  if (touchedByR17(k, n)) return K_TOUCHED;
   switch (n) {
     case 2: return memcmp(k, "id", 2) == 0 ? PK_ID : K_NONE;
     case 3: return memcmp(k, "new", 3) == 0 ? PK_NEW : K_NONE;
@@ -390,11 +393,21 @@ int problemKey(const char* k, size_t n) {
   }
 }
 
+// A key of an enrollment event's payload (the full event_struct of R6): user_id, mode, K_NONE, or
+// K_TOUCHED when R17 would rename it or find it funny.
+enum EnrollmentKey { EK_USER_ID, EK_MODE, N_ENROLLMENT_KEYS };
+int enrollmentKey(const char* k, size_t n) {
+  if (touchedByR17(k, n)) return K_TOUCHED;
+  if (n == 7 && memcmp(k, "user_id", 7) == 0) return EK_USER_ID;
+  if (n == 4 && memcmp(k, "mode", 4) == 0) return EK_MODE;
+  return K_NONE;
+}
+
 // The key whose quoted text is b[a, e): which field it names, decoding escapes when it has any.
 template <int (*Match)(const char*, size_t)>
 int keyOf(const uint8_t* b, size_t a, size_t e, bool esc) {
   if constexpr (Match == noKey) return K_NONE;
-  if constexpr (Match == problemKey) {
+  if constexpr (Match == problemKey || Match == enrollmentKey) {
     if (esc) return K_ESCAPED;  // whether R17 touches it is left to JavaScript
   }
   if (!esc) return Match(reinterpret_cast<const char*>(b + a + 1), e - a - 2);
@@ -948,6 +961,7 @@ struct TypeFacts {
   bool showAnswer = false;     // show_answer / showanswer (also otherKind)
   bool transcriptOnly = false; // eventKind is exactly the transcript kind: link_clicked, or a translation URL of no other kind
   bool forumOnly = false;      // eventKind is exactly the forum kind, and R6 gives the short event_struct
+  bool enrollmentKnown = false;  // one of the four enrollment types R6 gives the full event_struct (KNOWN)
   bool xblock = false;         // holds "/xblock/": never a base event
   bool url = false;            // starts with '/': its counters depend on the course
   int32_t flags = 0;           // pcdayEvent.ts baseEventFlags, less a URL type's counters
@@ -964,6 +978,8 @@ TypeFacts typeFacts(const char* t, size_t n) {
   r.problemCheck = is(t, n, "problem_check") || is(t, n, "save_problem_check");
   r.showAnswer = is(t, n, "show_answer") || is(t, n, "showanswer");
   r.forumOnly = forum && !enrollment && !translation && !contains(t, n, "problem_");
+  r.enrollmentKnown = is(t, n, "edx.course.enrollment.activated") || is(t, n, "edx.course.enrollment.deactivated") ||
+                      is(t, n, "edx.course.enrollment.mode_changed") || is(t, n, "edx.course.enrollment.upgrade.succeeded");
   r.transcriptOnly = linkClicked || (translation && !forum && !enrollment && r.videoType < 0 && !r.problemCheck && !r.showAnswer);
   r.otherKind = r.videoType < 0 && !r.problemCheck && (r.showAnswer || linkClicked || forum || enrollment || translation);
   r.xblock = contains(t, n, "/xblock/");
@@ -2121,6 +2137,29 @@ bool forumFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const i
   return true;
 }
 
+// eventRows.ts enrollmentRow of a line whose type `t` is enrollmentKnown and whose object `event`
+// has the members `spans` (readMembers<enrollmentKey>, so R17 touches none of its keys): user_id
+// from the payload, else context.user_id (integers as R19 keeps them), mode (a string, null or
+// absent); the flags are the type's, which JavaScript compares. False when JavaScript must decide.
+bool enrollmentFacts(const uint8_t* b, const Span* f, const int32_t* spans, const char* t, size_t tn, PayloadFacts& out) {
+  double userId;
+  if (!plainNumber(b, spans[2 * EK_USER_ID], spans[2 * EK_USER_ID + 1], true, userId)) return false;
+  if (userId != userId) {
+    // null or absent in the payload: the actor's, from context
+    const Span& cu = f[F_CTX_USER];
+    if (cu.kind == V_NUMBER) {
+      if (!plainNumber(b, cu.start, cu.end, true, userId)) return false;
+    } else if (cu.kind != V_ABSENT && cu.kind != V_NULL) {
+      return false;  // a string: R19's conversion is left to JavaScript
+    }
+  }
+  out.number[0] = userId;
+  if (!stringOrNullMember(b, spans[2 * EK_MODE], spans[2 * EK_MODE + 1], out, 0)) return false;
+  out.set(1).assign(t, tn);
+  out.kind = kEnrollmentFacts;
+  return true;
+}
+
 thread_local PayloadFacts payload;
 
 // The facts of a scanned line (fields `f` relative to the line at chunk offset `s`, in the
@@ -2180,7 +2219,9 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   TypeFacts tf;  // a null or absent type: no kind, no flags
   if (type.kind == V_CONST) tf = constantTypeFacts(type.start);
   else if (hasType) tf = typeFacts(t, tn);
-  if (tf.otherKind && !(tf.showAnswer && membersKind == kProblemMembers) && !tf.transcriptOnly && !(tf.forumOnly && membersKind == kForumMembers)) return false;
+  if (tf.otherKind && !(tf.showAnswer && membersKind == kProblemMembers) && !tf.transcriptOnly && !(tf.forumOnly && membersKind == kForumMembers) &&
+      !(tf.enrollmentKnown && membersKind == kEnrollmentMembers))
+    return false;
   if (tf.videoType >= 0 && !videoRead) return false;
   // eventKind is not 0 for the source "server"; an escaped source is left to JavaScript
   const bool serverProblemCheck = tf.problemCheck && (hasSource ? is(sb, sn, "server") : src.kind != V_NULL && src.kind != V_ABSENT);
@@ -2192,6 +2233,7 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
     if (!payloadFacts(b, f, flags, members, serverProblemCheck, Text{t, static_cast<long>(tn)}, sourceKind, payload)) return false;
   }
   if (tf.transcriptOnly && !transcriptFacts(b, f, t, tn, payload)) return false;
+  if (tf.enrollmentKnown && !enrollmentFacts(b, f, members, t, tn, payload)) return false;
   if (tf.forumOnly) {
     if (src.kind == V_ESCAPED) return false;
     const Span& user = f[F_USERNAME];
@@ -2331,6 +2373,11 @@ int readPayloadMembers(const uint8_t* b, const Span* f, int32_t* spans) {
     const TypeFacts& tf = constantTypeFacts(type.start);
     if (tf.problemCheck || tf.showAnswer) return readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS) ? kProblemMembers : 0;
   }
+  const char* t;
+  size_t tn;
+  if (fieldBytes(b, type, t, tn) && startsWith(t, tn, "edx.course.enrollment.") &&
+      (type.kind == V_CONST ? constantTypeFacts(type.start) : typeFacts(t, tn)).enrollmentKnown)
+    return readMembers<enrollmentKey>(b, f[F_EVENT], spans, N_ENROLLMENT_KEYS) ? kEnrollmentMembers : 0;
   return readForumPayload(b, f, spans) ? kForumMembers : 0;
 }
 

@@ -327,6 +327,41 @@ describe.each([
     if (native && nativeScanAvailable()) expect(r.native).toBeGreaterThanOrEqual(lines.length * 0.8);
   });
 
+  it('on enrollment events of every shape (the native rows, or the full path where it must)', () => {
+    const c = 'course-v1:MITx+6.002x+2T2014';
+    const types = ['edx.course.enrollment.activated', 'edx.course.enrollment.deactivated', 'edx.course.enrollment.mode_changed', 'edx.course.enrollment.upgrade.succeeded',
+      'edx.course.enrollment.upgrade.clicked', 'edx.course.enrollment.activatedx', 'x.edx.course.enrollment.activated'];
+    const userIds = ['42', '-0', '0', '"42"', 'null', undefined, '1.5', '1e2', '123456789012345', '1234567890123456789012', 'true', '[1]'];
+    const modes = ['"honor"', '"v\\u00e9rified"', '"lone\\ud800"', 'null', undefined, '5', '{"m": 1}', '""'];
+    const ctxUsers = ['7', '"7"', 'null', undefined, '7.5', '""', '-3'];
+    const extras = ['', ', "child-id": 1', ', "1x": 2', ', "a.b": 3', ', "us\\u0065r_id": 9', ', "user_id": 5', ', "modx": "other", "user_ids": 3'];
+    const lines: string[] = [];
+    let k = 0;
+    const push = (type: string, ev: string, ctxUser: string | undefined, tail = '') => {
+      k++;
+      const ctx = ctxUser === undefined ? `{"course_id": "${c}"}` : `{"course_id": "${c}", "user_id": ${ctxUser}}`;
+      lines.push(`{"username": "u${k % 3}", "event_type": "${type}", "event_source": "server", "event": ${ev}, "context": ${ctx}, "time": "2015-03-01T10:${String(k % 60).padStart(2, '0')}:00Z"${tail}}`);
+    };
+    const payload = (u: string | undefined, m: string | undefined, extra = '') =>
+      `{"course_id": "${c}"${u === undefined ? '' : `, "user_id": ${u}`}${m === undefined ? '' : `, "mode": ${m}`}${extra}}`;
+    for (const t of types) {
+      for (const u of userIds) push(t, payload(u, '"honor"'), '7');
+      for (const m of modes) push(t, payload('42', m), '7');
+      for (const cu of ctxUsers) push(t, payload(undefined, '"audit"'), cu);
+      for (const e of extras) push(t, payload('42', '"honor"', e), '7');
+      push(t, JSON.stringify(payload('42', '"honor"')), '7');
+      push(t, '"text"', '7');
+      push(t, payload('42', '"honor"'), '7', ', "_id": "x"');
+      push(t, payload('42', '"honor"'), '7', ', "username": null');
+    }
+    const r = expectSameAsFullPath(Buffer.from(lines.join('\n')));
+    expect(r.lines).toBe(lines.length);
+    // natively: the four types R6 gives the full event_struct, with an object payload whose keys
+    // R17 leaves alone and whose user_id (else context.user_id) is a short integer or null and
+    // mode a string or null: 6 user ids + 5 modes + 4 context ids + 3 extras + _id + no username
+    if (native && nativeScanAvailable()) expect(r.native).toBe(4 * 20);
+  });
+
   it('on video events of every shape (the native facts, or JavaScript where it must)', () => {
     const ids = [
       'block-v1:MITx+6.002x+2T2014+type@video+block@0b9e39477cf34507a7a48f74be381fdd', 'block-v1:MITx+6.002x+2T2014+type@video', 'block-v1:a+b+c+type@video+block@',

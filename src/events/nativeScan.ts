@@ -93,6 +93,8 @@ export const PAYLOAD_TRANSCRIPT_DOWNLOAD = 5;
 export const PAYLOAD_TRANSCRIPT_LANGUAGE = 6;
 /** forum_action, thread_id, subject, target_user_id, search_query, event_GET (forumRow). */
 export const PAYLOAD_FORUM = 7;
+/** mode, event_type; user_id (enrollmentRow; the flags come from event_type). */
+export const PAYLOAD_ENROLLMENT = 8;
 export const PAYLOAD_STRINGS = 79;
 export const PAYLOAD_NUMBERS = 86;
 const PROBLEM_KEYS = ['answers', 'attempts', 'success', 'grade', 'max_grade', 'id', 'problem_id', 'new', 'POST'] as const;

@@ -11,7 +11,7 @@ import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events/rephrase.ts';
 import {
   FACTS_COURSE, FACTS_FLAGS, FACTS_IP, FACTS_NAMED, FACTS_POSITION, FACTS_SPEED, FACTS_STATE, FACTS_USER, FACTS_VIDEO_ID, FACTS_VIDEO_TYPE,
-  lazyCoreAt, PAYLOAD_FORUM, PAYLOAD_NUMBERS, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER, PAYLOAD_STRINGS, PAYLOAD_TRANSCRIPT_DOWNLOAD,
+  lazyCoreAt, PAYLOAD_ENROLLMENT, PAYLOAD_FORUM, PAYLOAD_NUMBERS, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER, PAYLOAD_STRINGS, PAYLOAD_TRANSCRIPT_DOWNLOAD,
   PAYLOAD_TRANSCRIPT_LANGUAGE, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
@@ -365,6 +365,14 @@ class NativeFacts {
       case PAYLOAD_TRANSCRIPT_LANGUAGE:
         b.transcript.push({ username, timeUs, type: 'transcript_language', language: text(0) });
         break;
+      case PAYLOAD_ENROLLMENT: {
+        const t = text(1)!;
+        b.enrollment.push({
+          username, timeUs, user_id: number(0), mode: text(0), activated: t === 'edx.course.enrollment.activated', deactivated: t === 'edx.course.enrollment.deactivated',
+          mode_changed: t === 'edx.course.enrollment.mode_changed', upgraded: t === 'edx.course.enrollment.upgrade.succeeded', event_type: t,
+        });
+        break;
+      }
       case PAYLOAD_FORUM:
         b.forum.push({ username, timeUs, forum_action: text(0)!, thread_id: text(1), subject: text(2), target_user_id: text(3), search_query: text(4), event_GET: text(5) });
         break;
