@@ -89,9 +89,10 @@ replaced in the course's schema of the warehouse:
 
 Re-running loads nothing twice: a date that is loaded again replaces its rows. Inputs already
 processed are skipped (same size and mtime); --force redoes them. With --no-split the inputs'
-log files are not written (a later \`split\` of the same inputs writes them), and most lines are
-read, and their facts computed, by native code that \`npm ci\` builds instead of being parsed
-whole (\`npm run build:native\` rebuilds it; EDX2BQ_NATIVE=0 uses a JavaScript scanner, same results).
+log files are not written (a later \`split\` of the same inputs writes them), and nearly every
+line is read, and its facts and table rows computed, by native code that \`npm ci\` builds instead
+of being parsed whole (\`npm run build:native\` rebuilds it; EDX2BQ_NATIVE=0 uses JavaScript, same
+results).
 
 Examples:
   edx2bq person-day data/logs/
