@@ -29,8 +29,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -1231,6 +1233,17 @@ struct Text {
   void append(std::string& out, long a, long e) const { out.append(s + a, e - a); }
 };
 
+// `out` := the ranges [from, to) of `t` joined by '/' (a module_id's ORG/COURSE/TYPE/ID)
+void joinRanges(const Text& t, std::string& out, std::initializer_list<std::pair<long, long>> parts) {
+  out.clear();
+  bool first = true;
+  for (const auto& [from, to] : parts) {
+    if (!first) out += '/';
+    first = false;
+    t.append(out, from, to);
+  }
+}
+
 // moduleId.ts orgCourseAt
 enum { OC_STOP = -1, OC_NEXT = 0, OC_FOUND = 1 };
 int orgCourseAt(const Text& t, long p, long lastI1, long& i1, long& i2) {
@@ -1281,13 +1294,7 @@ bool scanXblockV1(const Text& t, long c, std::string& out, std::string& any) {
     const bool handler = k >= 0 && t.startsWith("/handler", k);
     if (!any.empty() && !handler) continue;
     std::string id;
-    t.append(id, p, i1);
-    id += '/';
-    t.append(id, i1 + 1, i2);
-    id += '/';
-    t.append(id, i5 + 6, i6);
-    id += '/';
-    t.append(id, j, end);
+    joinRanges(t, id, {{p, i1}, {i1 + 1, i2}, {i5 + 6, i6}, {j, end}});
     if (any.empty()) any = id;
     if (handler) {
       out = id;
@@ -1398,14 +1405,7 @@ bool matchBlockV1(const Text& t, std::string& out) {
     long k = t.indexOf('/', j);
     if (k < 0) k = t.n;
     if (k == j) continue;
-    out.clear();
-    t.append(out, p, i1);
-    out += '/';
-    t.append(out, i1 + 1, i2);
-    out += '/';
-    t.append(out, i3 + 6, i4);
-    out += '/';
-    t.append(out, j, k);
+    joinRanges(t, out, {{p, i1}, {i1 + 1, i2}, {i3 + 6, i4}, {j, k}});
     return true;
   }
   return false;
@@ -1430,14 +1430,7 @@ bool matchI4xDash(const Text& t, std::string& out) {
       if (next > c + 1 && next + 1 < n && t.s[next + 1] != '-') {
         long idEnd = t.indexOf('-', next + 1);
         if (idEnd < 0) idEnd = n;
-        out.clear();
-        t.append(out, p, d1);
-        out += '/';
-        t.append(out, d1 + 1, c);
-        out += '/';
-        t.append(out, c + 1, next);
-        out += '/';
-        t.append(out, next + 1, idEnd);
+        joinRanges(t, out, {{p, d1}, {d1 + 1, c}, {c + 1, next}, {next + 1, idEnd}});
         return true;
       }
       next = c;
@@ -1529,6 +1522,20 @@ long lastSegmentStart(const Text& t, long f) {
   const long s = prevSlash(t, f - 1);
   return s == f - 1 ? -1 : s;
 }
+// The `/courses/A/B/RUN` that ends just before t[x], read backwards (three non-empty segments,
+// "/courses" before them): `aFrom` is A's first character, `runSlash` the '/' before RUN.
+bool courseRunBefore(const Text& t, long x, long& aFrom, long& runSlash) {
+  const long sRun = prevSlash(t, x - 1);
+  if (sRun < 0 || sRun == x - 1) return false;
+  const long sB = prevSlash(t, sRun - 1);
+  if (sB < 0 || sB == sRun - 1) return false;
+  const long sA = prevSlash(t, sB - 1);
+  if (sA < 8 || sA == sB - 1 || !t.startsWith("/courses", sA - 8)) return false;
+  aFrom = sA + 1;
+  runSlash = sRun;
+  return true;
+}
+
 bool coursewareAtEnd(const Text& t, long f, long sLast, int segments, const char* label, const char* trail, std::string& out) {
   long s = sLast;
   if (segments == 2) {
@@ -1537,15 +1544,10 @@ bool coursewareAtEnd(const Text& t, long f, long sLast, int segments, const char
     s = sCh;
   }
   const long sCw = s - 11;
-  if (sCw < 0 || !t.startsWith("/courseware", sCw)) return false;
-  const long sRun = prevSlash(t, sCw - 1);
-  if (sRun < 0 || sRun == sCw - 1) return false;
-  const long sB = prevSlash(t, sRun - 1);
-  if (sB < 0 || sB == sRun - 1) return false;
-  const long sA = prevSlash(t, sB - 1);
-  if (sA < 8 || sA == sB - 1 || !t.startsWith("/courses", sA - 8)) return false;
+  long aFrom, sRun;
+  if (sCw < 0 || !t.startsWith("/courseware", sCw) || !courseRunBefore(t, sCw, aFrom, sRun)) return false;
   out.clear();
-  t.append(out, sA + 1, sRun);
+  t.append(out, aFrom, sRun);
   out += '/';
   out += label;
   out += '/';
@@ -1562,15 +1564,10 @@ bool matchJumpToId(const Text& t, std::string& out) {
   const long sX = prevSlash(t, xEnd - 1);
   if (sX < 0 || sX == xEnd - 1) return false;
   const long sJ = sX - 11;
-  if (sJ < 0 || !t.startsWith("/jump_to_id/", sJ)) return false;
-  const long sRun = prevSlash(t, sJ - 1);
-  if (sRun < 0 || sRun == sJ - 1) return false;
-  const long sB = prevSlash(t, sRun - 1);
-  if (sB < 0 || sB == sRun - 1) return false;
-  const long sA = prevSlash(t, sB - 1);
-  if (sA < 8 || sA == sB - 1 || !t.startsWith("/courses", sA - 8)) return false;
+  long aFrom, sRun;
+  if (sJ < 0 || !t.startsWith("/jump_to_id/", sJ) || !courseRunBefore(t, sJ, aFrom, sRun)) return false;
   out.clear();
-  t.append(out, sA + 1, sRun);
+  t.append(out, aFrom, sRun);
   out += "/jump_to_id/";
   t.append(out, sX + 1, xEnd);
   return true;
