@@ -11,12 +11,21 @@
 // decodes them with JSON.parse). Anything it cannot vouch for is reported as not scanned, and
 // the caller takes the JavaScript path. Its equality with fastCore.ts and JSON.parse is tested on
 // every generated and fixture line, on hand-made edge cases and on random mutations
-// (test/fastCore.test.ts).
+// (test/fastCore.test.ts). A line with the 2012 syslog prefix is read after it, as line.ts
+// preprocessLine reads it.
 //
 // Beyond fastCore.ts it also reads, per line: the time as microseconds (a port of time.ts
 // parseTimeMicros), a video event's four payload fields (chunkTasks.ts videoPayloadRow), and
 // what module_id's rules read besides (`_id` / `module_id` present, the kind of `context`,
 // `context.path`); test/nativeScan.test.ts and test/personDay-generated.test.ts check those.
+//
+// And for nearly every line it computes the line's facts itself (lineFacts): the course, names
+// and addresses as a per-chunk string table, the base-event flags, the video record, and the rows
+// of the compact tables (problem_check, show_answer, forum, transcript, enrollment) with module_id
+// from ports of src/events/moduleId.ts's rules (objectEventModuleId). Each port names the
+// JavaScript it follows; whatever a port cannot vouch for is left to JavaScript.
+// test/personDay-generated.test.ts requires the facts to equal, byte for byte, those of the full
+// parse + rewrite with this addon switched off.
 //
 // Bytes >= 0x80 are accepted inside strings without checking UTF-8: the caller rejects lines
 // that are not UTF-8 before it reads any result.

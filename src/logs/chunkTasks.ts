@@ -338,7 +338,7 @@ class NativeFacts {
     if (payload >= PAYLOAD_PROBLEM_CHECK) this.addPayloadRow(r, b, payload, timeUs);
   }
 
-  /** The compact-table row the native code computed (eventRows.ts problemCheckRow, showAnswerRow, transcriptRow, forumRow). */
+  /** The compact-table row the native code computed (eventRows.ts problemCheckRow, showAnswerRow, transcriptRow, enrollmentRow, forumRow). */
   private addPayloadRow(r: number, b: FactsBuilder, payload: number, timeUs: number): void {
     const rec = this.scan.records;
     const values = this.scan.values;
