@@ -87,11 +87,12 @@ constexpr int kFactsVideoType = kFactsFlags + 1;           // 72: 0 play, 1 paus
 constexpr int kFactsVideoId = kFactsVideoType + 1;         // 73: the parsed video id (-1: null)
 constexpr int kFactsPosition = kFactsVideoId + 1;          // 74..75, 8-byte aligned
 constexpr int kFactsSpeed = kFactsPosition + 2;            // 76..77
-// Server problem_check events: 1 when the native code read the payload object's members that
-// chunkTasks.ts problemCheckPayloadRow and module_id read (none of its keys touched by R17, none
-// escaped); then each one's value span in the chunk (-1, -1: absent), in ProblemCheckKey order.
-// Forum events: 2, and the spans of the members forumPayloadRow and module_id read, in ForumKey
-// order (readForumPayload).
+// For a line whose facts are left to JavaScript (kFactsState 0): for a problem_check event, 1
+// when the native code read the payload object's members that chunkTasks.ts
+// problemCheckPayloadRow and module_id read (none of its keys touched by R17, none escaped); then
+// each one's value span in the chunk (-1, -1: absent), in ProblemCheckKey order. Forum events: 2,
+// and the spans of the members forumPayloadRow and module_id read, in ForumKey order
+// (readPayloadMembers reads both).
 enum ProblemCheckKey { PK_ANSWERS, PK_ATTEMPTS, PK_SUCCESS, PK_GRADE, PK_MAX_GRADE, PK_ID, PK_PROBLEM_ID, PK_NEW, PK_POST, N_PROBLEM_KEYS };
 constexpr int kProblemState = kFactsSpeed + 2;             // 78
 constexpr int kProblemSpans = kProblemState + 1;           // 79..96
@@ -971,6 +972,7 @@ struct TypeFacts {
   bool problemCheck = false;   // problem_check / save_problem_check: eventKind is not 0 for the source "server"
   bool showAnswer = false;     // show_answer / showanswer (also otherKind)
   bool transcriptOnly = false; // eventKind is exactly the transcript kind: link_clicked, or a translation URL of no other kind
+  bool forum = false;          // eventRows.ts isForumType
   bool forumOnly = false;      // eventKind is exactly the forum kind, and R6 gives the short event_struct
   bool enrollmentKnown = false;  // one of the four enrollment types R6 gives the full event_struct (KNOWN)
   bool xblock = false;         // holds "/xblock/": never a base event
@@ -988,6 +990,7 @@ TypeFacts typeFacts(const char* t, size_t n) {
   r.videoType = is(t, n, "play_video") ? 0 : is(t, n, "pause_video") ? 1 : is(t, n, "stop_video") ? 2 : is(t, n, "seek_video") ? 3 : -1;
   r.problemCheck = is(t, n, "problem_check") || is(t, n, "save_problem_check");
   r.showAnswer = is(t, n, "show_answer") || is(t, n, "showanswer");
+  r.forum = forum;
   r.forumOnly = forum && !enrollment && !translation && !contains(t, n, "problem_");
   r.enrollmentKnown = is(t, n, "edx.course.enrollment.activated") || is(t, n, "edx.course.enrollment.deactivated") ||
                       is(t, n, "edx.course.enrollment.mode_changed") || is(t, n, "edx.course.enrollment.upgrade.succeeded");
@@ -1314,8 +1317,8 @@ bool scanXblockV1(const Text& t, long c, std::string& out, std::string& any) {
   return false;
 }
 
-// moduleId.ts xblockI4xTail: `TYPE/ID` appended to `out`, or false.
-bool xblockI4xTail(const Text& t, long Q, std::string& out) {
+// moduleId.ts xblockI4xTail: TYPE's and ID's ranges, or false.
+bool xblockI4xTail(const Text& t, long Q, std::pair<long, long>& type, std::pair<long, long>& id) {
   const long slash = t.indexOf('/', Q);
   const long segEnd = slash < 0 ? t.n : slash;
   for (long b = t.lastIndexOf(";_", segEnd - 2); b >= Q + 4; b = t.lastIndexOf(";_", b - 1)) {
@@ -1324,9 +1327,8 @@ bool xblockI4xTail(const Text& t, long Q, std::string& out) {
     const long k = m + 2 <= segEnd ? slash : t.indexOf('/', m + 2);
     if (k <= m + 2 || !t.startsWith("/handler/", k)) continue;
     if (t.lastIndexOf(";_", b - 3) < Q + 1) return false;
-    t.append(out, b + 2, m);
-    out += '/';
-    t.append(out, m + 2, k);
+    type = {b + 2, m};
+    id = {m + 2, k};
     return true;
   }
   return false;
@@ -1343,14 +1345,9 @@ bool matchXblockI4x(const Text& t, std::string& out) {
   if (runEnd < 0) runEnd = t.n;
   if (runEnd - 16 < s2 + 2) return false;
   for (long q = t.lastIndexOf("/xblock/i4x:;_;_", runEnd - 16); q >= s2 + 2; q = t.lastIndexOf("/xblock/i4x:;_;_", q - 1)) {
-    std::string tail;
-    if (xblockI4xTail(t, q + 16, tail)) {
-      out.clear();
-      t.append(out, 9, s1);
-      out += '/';
-      t.append(out, s1 + 1, s2);
-      out += '/';
-      out += tail;
+    std::pair<long, long> type, id;
+    if (xblockI4xTail(t, q + 16, type, id)) {
+      joinRanges(t, out, {{9, s1}, {s1 + 1, s2}, type, id});
       return true;
     }
   }
@@ -1459,10 +1456,7 @@ bool matchCidre4(const Text& t, std::string& out) {
     long e = t.indexOf(' ', d2 + 7);
     if (e < 0) e = t.n;
     if (e == d2 + 7) continue;
-    out.clear();
-    t.append(out, s + 4, d1);
-    out += '/';
-    t.append(out, d1 + 1, d2);
+    joinRanges(t, out, {{s + 4, d1}, {d1 + 1, d2}});
     out += "/video/";
     t.append(out, d2 + 7, e);
     return true;
@@ -2174,7 +2168,8 @@ thread_local PayloadFacts payload;
 // course from context.course_id alone, plain string values, and an event no compact table
 // reads except a video event whose payload was read. False otherwise (JavaScript reads the line).
 bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const VideoValue* video, bool videoRead, uint8_t* side,
-               size_t sideCap, size_t& sideAt, CoursePrefixes& course, const LineFlags& flags, int membersKind, const int32_t* members) {
+               size_t sideCap, size_t& sideAt, CoursePrefixes& course, const LineFlags& flags, const TypeFacts& tf, int membersKind,
+               const int32_t* members) {
   if (rec[kTimeState] != 1) return false;
   double timeUs;
   memcpy(&timeUs, rec + kTimeValue, sizeof timeUs);
@@ -2222,9 +2217,6 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   const Span& ip = f[F_IP];
   auto plain = [&](const Span& v) { return v.kind == V_ABSENT || v.kind == V_NULL || v.kind == V_ESCAPED || isString(v); };
   if (!plain(user) || !plain(ip) || !(type.kind == V_ABSENT || type.kind == V_NULL || type.kind == V_CONST || isString(type))) return false;
-  TypeFacts tf;  // a null or absent type: no kind, no flags
-  if (type.kind == V_CONST) tf = constantTypeFacts(type.start);
-  else if (hasType) tf = typeFacts(t, tn);
   if (tf.otherKind && !(tf.showAnswer && membersKind == kProblemMembers) && !tf.transcriptOnly && !(tf.forumOnly && membersKind == kForumMembers) &&
       !(tf.enrollmentKnown && membersKind == kEnrollmentMembers))
     return false;
@@ -2242,7 +2234,6 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   if (tf.enrollmentKnown && !enrollmentFacts(b, f, members, t, tn, payload)) return false;
   if (tf.forumOnly) {
     if (src.kind == V_ESCAPED) return false;
-    const Span& user = f[F_USERNAME];
     if (!forumFacts(b, f, flags, members, Text{t, static_cast<long>(tn)}, sourceKind, user.kind != V_ABSENT && user.kind != V_NULL, payload)) return false;
   }
   const int32_t videoType = tf.videoType;
@@ -2355,36 +2346,24 @@ bool readMembers(const uint8_t* b, const Span& ev, int32_t* spans, int keys) {
   return e == static_cast<size_t>(ev.end);
 }
 
-// The problem_check payload of the line in `b` (fields `f`): its members in ProblemCheckKey
-// order, when its `event` is an object whose keys R17 leaves alone.
-bool readProblemCheckPayload(const uint8_t* b, const Span* f, int32_t* spans) {
+// The type facts of a scanned line's event type (none for a null, absent or escaped type).
+TypeFacts lineTypeFacts(const uint8_t* b, const Span* f) {
   const Span& type = f[F_EVENT_TYPE];
-  return type.kind == V_CONST && constantTypeFacts(type.start).problemCheck && readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS);
-}
-
-// The forum payload of the line in `b`: its members, when the type is a forum type and `event`
-// an object.
-bool readForumPayload(const uint8_t* b, const Span* f, int32_t* spans) {
+  if (type.kind == V_CONST) return constantTypeFacts(type.start);
   const char* t;
   size_t tn;
-  return fieldBytes(b, f[F_EVENT_TYPE], t, tn) && isForumType(t, tn) && readMembers<forumKey>(b, f[F_EVENT], spans, N_FORUM_KEYS);
+  return fieldBytes(b, type, t, tn) ? typeFacts(t, tn) : TypeFacts{};
 }
 
-// The members of the object `event` that lineFacts reads: a problem_check or show_answer event's
-// (kProblemMembers, in ProblemCheckKey order), a forum event's (kForumMembers, ForumKey order);
-// 0 when none were read.
-int readPayloadMembers(const uint8_t* b, const Span* f, int32_t* spans) {
-  const Span& type = f[F_EVENT_TYPE];
-  if (type.kind == V_CONST) {
-    const TypeFacts& tf = constantTypeFacts(type.start);
-    if (tf.problemCheck || tf.showAnswer) return readMembers<problemKey>(b, f[F_EVENT], spans, N_PROBLEM_KEYS) ? kProblemMembers : 0;
-  }
-  const char* t;
-  size_t tn;
-  if (fieldBytes(b, type, t, tn) && startsWith(t, tn, "edx.course.enrollment.") &&
-      (type.kind == V_CONST ? constantTypeFacts(type.start) : typeFacts(t, tn)).enrollmentKnown)
-    return readMembers<enrollmentKey>(b, f[F_EVENT], spans, N_ENROLLMENT_KEYS) ? kEnrollmentMembers : 0;
-  return readForumPayload(b, f, spans) ? kForumMembers : 0;
+// The members of the object `event` that the rows read: a problem_check or show_answer event's
+// (kProblemMembers, in ProblemCheckKey order), a full-struct enrollment event's
+// (kEnrollmentMembers), a forum event's (kForumMembers, ForumKey order); 0 when none were read.
+int readPayloadMembers(const uint8_t* b, const Span* f, const TypeFacts& tf, int32_t* spans) {
+  const Span& ev = f[F_EVENT];
+  if (tf.problemCheck || tf.showAnswer) return readMembers<problemKey>(b, ev, spans, N_PROBLEM_KEYS) ? kProblemMembers : 0;
+  if (tf.enrollmentKnown) return readMembers<enrollmentKey>(b, ev, spans, N_ENROLLMENT_KEYS) ? kEnrollmentMembers : 0;
+  if (tf.forum) return readMembers<forumKey>(b, ev, spans, N_FORUM_KEYS) ? kForumMembers : 0;
+  return 0;
 }
 
 thread_local CoursePrefixes lastCourse;
@@ -2507,21 +2486,23 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       }
     }
     rec[kProblemState] = 0;
+    const TypeFacts tf = ok ? lineTypeFacts(scratch.data(), f) : TypeFacts{};
     int32_t members[2 * N_PROBLEM_KEYS];
-    const int membersKind = ok ? readPayloadMembers(scratch.data(), f, members) : 0;
-    rec[kFactsState] = ok && lineFacts(scratch.data(), base, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, membersKind, members) ? 1 : 0;
+    const int membersKind = ok ? readPayloadMembers(scratch.data(), f, tf, members) : 0;
+    rec[kFactsState] =
+        ok && lineFacts(scratch.data(), base, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, tf, membersKind, members) ? 1 : 0;
     if (ok && rec[kFactsState] == 0) {
+      // JavaScript reads the line: it gets a problem_check's or a forum event's members (state 1, 2)
       rec[kProblemState] = 0;
       int spans = 0;
-      if (readProblemCheckPayload(scratch.data(), f, rec + kProblemSpans)) {
+      if (membersKind == kProblemMembers && tf.problemCheck) {
         rec[kProblemState] = 1;
         spans = 2 * N_PROBLEM_KEYS;
-      } else if (readForumPayload(scratch.data(), f, rec + kProblemSpans)) {
+      } else if (membersKind == kForumMembers) {
         rec[kProblemState] = 2;
         spans = 2 * N_FORUM_KEYS;
       }
-      for (int k = 0; k < spans; k++)
-        if (rec[kProblemSpans + k] >= 0) rec[kProblemSpans + k] += static_cast<int32_t>(base);
+      for (int k = 0; k < spans; k++) rec[kProblemSpans + k] = members[k] >= 0 ? members[k] + static_cast<int32_t>(base) : -1;
     }
     s = e + 1;
   }

@@ -33,6 +33,14 @@ function nativeCut(buf: Buffer): Array<[number, number]> {
 }
 
 /** The members `keys` of a parsed payload that it has, as JSON.parse gave them. */
+/**
+ * A server event of `type` with `event`, whose facts the native code leaves to JavaScript (it has
+ * an `_id`), so that the scanner hands over the payload's members.
+ */
+function memberLine(type: string, event: string): string {
+  return `{"event_type": "${type}", "event_source": "server", "event": ${event}, "context": {"course_id": "a/b/c"}, "time": "2015-03-01T10:00:00Z", "_id": "x"}`;
+}
+
 function membersOf(ev: object, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => Object.hasOwn(ev, k)).map((k) => [k, (ev as Record<string, unknown>)[k]]));
 }
@@ -190,8 +198,7 @@ describe.skipIf(off)('the native scanner', () => {
     ];
     const lines: string[] = [];
     for (const type of ['problem_check', 'save_problem_check', 'problem_graded', 'problem_checks']) {
-      // with an `_id` the native code leaves the line's facts to JavaScript, which then reads these members
-      for (const p of payloads) lines.push(`{"event_type": "${type}", "event_source": "server", "event": ${p}, "context": {"course_id": "a/b/c"}, "time": "2015-03-01T10:00:00Z", "_id": "x"}`);
+      for (const p of payloads) lines.push(memberLine(type, p));
     }
     const buf = Buffer.from(lines.join('\n'));
     const scan = scanChunkNative(buf)!;
@@ -227,8 +234,7 @@ describe.skipIf(off)('the native scanner', () => {
     ];
     const lines: string[] = [];
     for (const type of ['edx.forum.thread.created', '/courses/a/b/c/discussion/threads/t/reply', 'play_video', 'edx.forum.searched']) {
-      // with an `_id` the native code leaves the line's facts to JavaScript, which then reads these members
-      for (const p of payloads) lines.push(`{"event_type": "${type}", "event_source": "server", "event": ${p}, "context": {"course_id": "a/b/c"}, "time": "2015-03-01T10:00:00Z", "_id": "x"}`);
+      for (const p of payloads) lines.push(memberLine(type, p));
       lines.push(`{"event_type": "${type}", "event": "{}", "context": {"course_id": "a/b/c"}, "time": "2015-03-01T10:00:00Z", "_id": "x"}`);
     }
     const buf = Buffer.from(lines.join('\n'));

@@ -274,6 +274,18 @@ class NativeFacts {
     return (this.strings[k] ??= tableString(this.scan, k, this.buf));
   }
 
+  /** The string whose table index is in record slot `i` (-1: null). */
+  private text(i: number): string | null {
+    const k = this.scan.records[i]!;
+    return k < 0 ? null : this.string(k);
+  }
+
+  /** The float64 at `values[i]` (NaN: null). */
+  private number(i: number): number | null {
+    const v = this.scan.values[i]!;
+    return Number.isNaN(v) ? null : v;
+  }
+
   private course(k: number): { b: FactsBuilder; id: number } {
     let c = this.courses[k];
     if (c === undefined) {
@@ -340,41 +352,40 @@ class NativeFacts {
 
   /** The compact-table row the native code computed (eventRows.ts problemCheckRow, showAnswerRow, transcriptRow, enrollmentRow, forumRow). */
   private addPayloadRow(r: number, b: FactsBuilder, payload: number, timeUs: number): void {
-    const rec = this.scan.records;
-    const values = this.scan.values;
-    const text = (k: number): string | null => {
-      const i = rec[r + PAYLOAD_STRINGS + k]!;
-      return i < 0 ? null : this.string(i);
-    };
-    const number = (k: number): number | null => {
-      const v = values[(r + PAYLOAD_NUMBERS) / 2 + k]!;
-      return Number.isNaN(v) ? null : v;
-    };
-    const u = rec[r + FACTS_USER]!;
-    const username = u < 0 ? null : this.string(u);
+    // the row's string and number slots (see PAYLOAD_STRINGS, PAYLOAD_NUMBERS)
+    const t = r + PAYLOAD_STRINGS;
+    const n = (r + PAYLOAD_NUMBERS) / 2;
+    const username = this.text(r + FACTS_USER);
     switch (payload) {
       case PAYLOAD_PROBLEM_CHECK:
-        b.problemCheck.push({ username, timeUs, module_id: text(0), student_answers: text(1), attempts: number(0), success: text(2), grade: number(1), max_grade: number(2) });
+        b.problemCheck.push({
+          username, timeUs, module_id: this.text(t), student_answers: this.text(t + 1), attempts: this.number(n), success: this.text(t + 2), grade: this.number(n + 1),
+          max_grade: this.number(n + 2),
+        });
         break;
       case PAYLOAD_SHOW_ANSWER:
-        b.showAnswer.push({ username, timeUs, module_id: text(0) });
+        b.showAnswer.push({ username, timeUs, module_id: this.text(t) });
         break;
       case PAYLOAD_TRANSCRIPT_DOWNLOAD:
         b.transcript.push({ username, timeUs, type: 'transcript_download', language: null });
         break;
       case PAYLOAD_TRANSCRIPT_LANGUAGE:
-        b.transcript.push({ username, timeUs, type: 'transcript_language', language: text(0) });
+        b.transcript.push({ username, timeUs, type: 'transcript_language', language: this.text(t) });
         break;
       case PAYLOAD_ENROLLMENT: {
-        const t = text(1)!;
+        const type = this.text(t + 1)!;
         b.enrollment.push({
-          username, timeUs, user_id: number(0), mode: text(0), activated: t === 'edx.course.enrollment.activated', deactivated: t === 'edx.course.enrollment.deactivated',
-          mode_changed: t === 'edx.course.enrollment.mode_changed', upgraded: t === 'edx.course.enrollment.upgrade.succeeded', event_type: t,
+          username, timeUs, user_id: this.number(n), mode: this.text(t), activated: type === 'edx.course.enrollment.activated',
+          deactivated: type === 'edx.course.enrollment.deactivated', mode_changed: type === 'edx.course.enrollment.mode_changed',
+          upgraded: type === 'edx.course.enrollment.upgrade.succeeded', event_type: type,
         });
         break;
       }
       case PAYLOAD_FORUM:
-        b.forum.push({ username, timeUs, forum_action: text(0)!, thread_id: text(1), subject: text(2), target_user_id: text(3), search_query: text(4), event_GET: text(5) });
+        b.forum.push({
+          username, timeUs, forum_action: this.text(t)!, thread_id: this.text(t + 1), subject: this.text(t + 2), target_user_id: this.text(t + 3),
+          search_query: this.text(t + 4), event_GET: this.text(t + 5),
+        });
         break;
     }
   }
