@@ -41,6 +41,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <strings.h>
 #include <utility>
 #include <vector>
 
@@ -1578,6 +1579,73 @@ bool matchJumpToId(const Text& t, std::string& out) {
 
 inline bool isText(const Text& t, const char* lit) { return t.n == static_cast<long>(strlen(lit)) && memcmp(t.s, lit, t.n) == 0; }
 
+// What rules A8c, B2a and B2b read besides (the rewrite has them; the facts code passes none and
+// leaves those rules to JavaScript): `page`, as pageKind 0 absent, 1 a string, 2 a value Python
+// finds false (null, false, 0, [], {}), 3 any other; and the span of event.new (-1: absent).
+struct PageAndNew {
+  int pageKind;
+  Text page;
+  int32_t newA, newE;
+};
+
+// moduleId.ts matchCourseV1Courseware (okre5 on `page`, A8c): `ORG/COURSE/` or false.
+bool matchCourseV1Courseware(const Text& t, std::string& out) {
+  long lastI1 = -1;
+  for (long c = t.indexOf("/courses/course-v1:", 0); c >= 0; c = t.indexOf("/courses/course-v1:", c + 1)) {
+    const long p = c + 19;
+    long i1 = -1, i2 = -1;
+    const int found = orgCourseAt(t, p, lastI1, i1, i2);
+    if (found == OC_STOP) return false;
+    lastI1 = i1;
+    if (found == OC_NEXT) continue;
+    long runEnd = t.indexOf('+', i2 + 1);
+    if (runEnd < 0) runEnd = t.n;
+    for (long q = t.indexOf("/courseware/", i2 + 2); q >= 0 && q < runEnd; q = t.indexOf("/courseware/", q + 1)) {
+      const long k1 = t.indexOf('/', q + 12);
+      if (k1 < 0) return false;
+      if (k1 == q + 12) continue;
+      const long k2 = t.indexOf('/', k1 + 1);
+      if (k2 < 0) return false;
+      if (k2 > k1 + 1) {
+        out.assign(t.s + p, i1 - p).append("/").append(t.s + i1 + 1, i2 - i1 - 1).append("/");
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// moduleId.ts pyStr of event.new for B2a's position: 1 with `out` set for an ASCII string without
+// escapes or an integer of at most 15 digits (Python prints both as JavaScript does); -1 for
+// anything else (left to JavaScript).
+int pyStrOfNew(const uint8_t* b, int32_t a, int32_t e, std::string& out) {
+  if (b[a] == '"') {
+    for (int32_t k = a + 1; k < e - 1; k++)
+      if (b[k] == '\\' || b[k] >= 0x80) return -1;
+    out.assign(reinterpret_cast<const char*>(b + a + 1), e - a - 2);
+    return 1;
+  }
+  const int32_t d = a + (b[a] == '-' ? 1 : 0);
+  if (e - d < 1 || e - d > 15 || (b[a] == '-' && b[d] == '0')) return -1;
+  for (int32_t k = d; k < e; k++)
+    if (!digit(b[k])) return -1;
+  out.assign(reinterpret_cast<const char*>(b + a), e - a);
+  return 1;
+}
+
+// B2b (page_close; `page` a string): cidre7 after '#'s, then cidre8, on the page
+bool pageCloseRule(const Text& page, std::string& out) {
+  long e = page.n;
+  if (e > 0 && page.s[e - 1] == '\n') e--;
+  while (e > 0 && page.s[e - 1] == '#') e--;
+  long f = e > 0 && page.s[e - 1] == '/' ? e - 1 : -1;
+  long sLast = lastSegmentStart(page, f);
+  if (sLast >= 0 && coursewareAtEnd(page, f, sLast, 2, "sequential", "/", out)) return true;
+  f = finalSlash(page);
+  sLast = lastSegmentStart(page, f);
+  return sLast >= 0 && coursewareAtEnd(page, f, sLast, 1, "chapter", "/", out);
+}
+
 // module_id (moduleId.ts guessModuleId) of a line whose `event` is an object, without `_id` or
 // `module_id` of its own: `type` the event type, `path` context.path (nullptr when it is not a
 // string: an error, no module_id), `source` 0 absent, 1 "browser", 2 another value; `id` and
@@ -1585,7 +1653,7 @@ inline bool isText(const Text& t, const char* lit) { return t.n == static_cast<l
 // `out` set, 0 for no module_id, -1 when JavaScript must decide (an escaped id, the rules that
 // read `page`, `new` or POST.position: A8c, B2a, B2b, B13's goto_position).
 int objectEventModuleId(const Text& type, const Text* path, int source, const uint8_t* b, int32_t idA, int32_t idE, int32_t pidA, int32_t pidE,
-                        std::string& out) {
+                        std::string& out, const PageAndNew* pn = nullptr) {
   std::string a5, a6;
   const long etCv1 = type.indexOf("/courses/course-v1:", 0);
   if (etCv1 >= 0 && scanXblockV1(type, etCv1, out, a5)) return 1;  // A1
@@ -1609,11 +1677,32 @@ int objectEventModuleId(const Text& type, const Text* path, int source, const ui
     id = Text{reinterpret_cast<const char*>(b + idA + 1), static_cast<long>(idE - idA - 2)};
     if (matchBlockV1(id, out)) return 1;  // A8a
     if (matchI4xDash(id, out)) return 1;  // A8b
-    if (isText(type, "play_video") && id.indexOf('/', 0) < 0) return -1;  // A8c reads page
+    if (isText(type, "play_video") && id.indexOf('/', 0) < 0) {  // A8c reads page
+      if (pn == nullptr) return -1;
+      if (pn->pageKind == 3) return 0;  // pageOrEmpty raises: no module_id
+      std::string orgCourse;
+      if (matchCourseV1Courseware(pn->pageKind == 1 ? pn->page : Text{"", 0}, orgCourse)) return out = orgCourse + "video/", id.append(out, 0, id.n), 1;
+    }
   }
   if (b0) return 0;
   if (source == 0) return 0;  // no event_source: an error
-  if (source == 1 && (idString || isText(type, "page_close"))) return -1;  // B2a, B2b
+  if (source == 1 && (idString || isText(type, "page_close"))) {
+    if (pn == nullptr) return -1;
+    // B2a: event.id holding i4x://A/B/C/D; seq_goto and seq_next add str(event.new) when present
+    std::string base;
+    if (idString && id.indexOf("i4x://", 0) >= 0 && matchCidre3(id, base)) {
+      if (!isText(type, "seq_goto") && !isText(type, "seq_next")) return out = base, 1;
+      if (pn->newA >= 0) {
+        std::string position;
+        if (pyStrOfNew(b, pn->newA, pn->newE, position) < 0) return -1;
+        return out = base + "/" + position, 1;
+      }
+    }
+    if (isText(type, "page_close")) {  // B2b: a page that is missing or not a string raises
+      if (pn->pageKind != 1) return 0;
+      if (pageCloseRule(pn->page, out)) return 1;
+    }
+  }
   // B2d and B2e need a string or array event
   const bool etHasSlash = type.indexOf('/', 0) >= 0;
   if (etHasSlash) {
@@ -1646,9 +1735,80 @@ int objectEventModuleId(const Text& type, const Text* path, int source, const ui
   return 0;
 }
 
+// ---------------------------------------------------------------- numbers as JavaScript writes them
+
+// Number::toString of a finite double (what JSON.stringify writes), appended to `out`.
+void appendJsNumber(double d, std::string& out) {
+  if (d == 0) {
+    out += '0';  // also -0
+    return;
+  }
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);  // shortest round trip
+  const char* p = buf;
+  if (*p == '-') {
+    out += '-';
+    p++;
+  }
+  char digits[32];
+  int k = 0;
+  for (; p < r.ptr && *p != 'e'; p++)
+    if (*p != '.') digits[k++] = *p;
+  int exp = 0;
+  bool negExp = false;
+  for (p++; p < r.ptr; p++) {
+    if (*p == '-') negExp = true;
+    else if (*p != '+') exp = exp * 10 + (*p - '0');
+  }
+  const int n = (negExp ? -exp : exp) + 1;  // ECMAScript's n: the decimal point's place
+  if (k <= n && n <= 21) {
+    out.append(digits, k);
+    out.append(n - k, '0');
+  } else if (0 < n && n <= 21) {
+    out.append(digits, n);
+    out += '.';
+    out.append(digits + n, k - n);
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(-n, '0');
+    out.append(digits, k);
+  } else {
+    out += digits[0];
+    if (k > 1) {
+      out += '.';
+      out.append(digits + 1, k - 1);
+    }
+    out += 'e';
+    out += n - 1 < 0 ? '-' : '+';
+    out += std::to_string(n - 1 < 0 ? 1 - n : n - 1);
+  }
+}
+
+// The double of a decimal text s[0, n) without a leading '+' (JSON.parse / Number); false when it
+// is out of the double range (JavaScript would make it ±Infinity or 0: left to JavaScript).
+bool parseDouble(const char* s, size_t n, double& d) {
+  const auto r = std::from_chars(s, s + n, d);
+  return r.ec == std::errc() && r.ptr == s + n;
+}
+
+// JSON.stringify(JSON.parse(token)) of the JSON number b[a, e); false: left to JavaScript.
+bool appendJsonNumber(const uint8_t* b, size_t a, size_t e, std::string& out) {
+  const size_t k = a + (b[a] == '-' ? 1 : 0);
+  size_t j = k;
+  while (j < e && digit(b[j])) j++;
+  if (j == e && e - k <= 15 && !(b[a] == '-' && b[k] == '0')) {
+    out.append(reinterpret_cast<const char*>(b + a), e - a);  // a short integer is written as it is
+    return true;
+  }
+  double d;
+  if (!parseDouble(reinterpret_cast<const char*>(b + a), e - a, d)) return false;
+  appendJsNumber(d, out);
+  return true;
+}
+
 // JSON.stringify(JSON.parse(text)) of the valid JSON value at b[i..], appended to `out`: compact,
-// strings as V8 writes them. Returns the index after the value, or SIZE_MAX where this code does
-// not vouch for the result (a number other than a short integer or -0, an escaped, numeric or
+// strings and numbers as V8 writes them. Returns the index after the value, or SIZE_MAX where this
+// code does not vouch for the result (a number out of the double range, an escaped, numeric or
 // repeated object key: V8 puts integer keys first and keeps a repeated key's first place).
 size_t canonicalJson(const uint8_t* b, size_t i, std::string& out, int depth) {
   i = ws(b, i);
@@ -1767,14 +1927,10 @@ size_t canonicalJson(const uint8_t* b, size_t i, std::string& out, int depth) {
     out.append(reinterpret_cast<const char*>(b + i), len);
     return i + len;
   }
-  // a number: only an integer of at most 15 digits, and not -0, is written back as it is
-  size_t k = i + (c == '-' ? 1 : 0);
-  const size_t digitsAt = k;
-  while (digit(b[k])) k++;
-  if (k == digitsAt || k - digitsAt > 15 || b[k] == '.' || b[k] == 'e' || b[k] == 'E') return SIZE_MAX;
-  if (c == '-' && b[digitsAt] == '0') return SIZE_MAX;
-  out.append(reinterpret_cast<const char*>(b + i), k - i);
-  return k;
+  // a number: as Number::toString writes the double JSON.parse makes of it
+  const size_t e = scanNumber(b, i);
+  if (e == SIZE_MAX || !appendJsonNumber(b, i, e, out)) return SIZE_MAX;
+  return e;
 }
 
 // What the compact tables get from a server problem_check or a show_answer line, computed by
@@ -2511,12 +2667,18 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
   return result;
 }
 
+#include "rewrite.cc"
+
 }  // namespace
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   napi_create_function(env, "scanChunk", NAPI_AUTO_LENGTH, ScanChunk, nullptr, &fn);
   napi_set_named_property(env, exports, "scanChunk", fn);
+  napi_create_function(env, "rewriteChunk", NAPI_AUTO_LENGTH, RewriteChunk, nullptr, &fn);
+  napi_set_named_property(env, exports, "rewriteChunk", fn);
+  napi_create_function(env, "groupRows", NAPI_AUTO_LENGTH, GroupRows, nullptr, &fn);
+  napi_set_named_property(env, exports, "groupRows", fn);
   napi_value stride;
   napi_create_int32(env, kStride, &stride);
   napi_set_named_property(env, exports, "stride", stride);

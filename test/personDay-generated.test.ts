@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLogs, type Truth } from '../scripts/generate-logs.ts';
 import { decodeFacts } from '../src/aggregate/factsFile.ts';
 import { loadFacts } from '../src/aggregate/loadFacts.ts';
+import { setNativeRewriteEnabled } from '../src/events/nativeRewrite.ts';
 import { nativeScanAvailable, nativeScanEnabled, setNativeScanEnabled } from '../src/events/nativeScan.ts';
 import { aggregateChunk, splitChunk } from '../src/logs/chunkTasks.ts';
 import { splitLogs } from '../src/logs/split.ts';
@@ -72,14 +73,16 @@ function chunksOf(text: Buffer, size: number): Buffer[] {
   return out;
 }
 
-/** splitChunk with the native scanner off: every line's facts read from its rewritten row. */
+/** splitChunk with the native code off: every line rewritten in JavaScript, its facts read from the row. */
 function fullPath(chunk: Buffer): ReturnType<typeof splitChunk> {
   const was = nativeScanEnabled();
   setNativeScanEnabled(false);
+  setNativeRewriteEnabled(false);
   try {
     return splitChunk(Buffer.from(chunk), true);
   } finally {
     setNativeScanEnabled(was);
+    setNativeRewriteEnabled(true);
   }
 }
 

@@ -12,8 +12,11 @@ import { OTHER_TYPE, plainInteger, type CoreFields, type ModuleIdInputs } from '
 import type { Json, JsonObject } from './types.ts';
 import { latin1, utf8 } from '../bufferText.ts';
 
-interface FastscanAddon {
+export interface FastscanAddon {
   scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array): number;
+  /** native/rewrite.cc RewriteChunk (src/events/nativeRewrite.ts reads its result). */
+  rewriteChunk?(chunk: Uint8Array, out: Int32Array, text: Uint8Array): number;
+  groupRows?(records: Int32Array, text: Uint8Array, extra: Uint8Array, groups: Int32Array, data: Uint8Array): number;
   stride: number;
   /** The strings a V_CONST value's index names (common event sources and types). */
   constants: string[];
@@ -112,7 +115,7 @@ let constants: string[] = [];
  * EDX2BQ_NATIVE_ADDON names another build of it (scripts/check-native-asan.sh runs the tests
  * with one built with AddressSanitizer).
  */
-function loadAddon(): FastscanAddon | null {
+export function loadAddon(): FastscanAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
   if (process.env.EDX2BQ_NATIVE === '0') return addon;

@@ -15,6 +15,7 @@ import {
   PAYLOAD_TRANSCRIPT_LANGUAGE, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
+import { groupRows, rewriteChunkNative, ROW_RECORD, RR_COURSE, RR_LINE_END, RR_LINE_START, RR_ROW_END, RR_ROW_START, RR_SOURCE, type ChunkRewrite, type RowGroup } from '../events/nativeRewrite.ts';
 import { MICROS_PER_DAY, parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 import { utf8Write } from '../bufferText.ts';
@@ -83,18 +84,120 @@ class LineSink {
     this.count++;
   }
 }
+
 /** Rewrites every line of a chunk and groups the output by course, in input order. */
 export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkResult {
-  const facts = collectFacts ? new FactsByCourse() : null;
   const buf = asBuffer(chunk);
-  const checkUtf8PerLine = !isUtf8(buf);
-  const byCourse = new Map<string, LineSink>();
-  const rejects: ChunkReject[] = [];
-  const initial = 64 * 1024;
+  const facts = collectFacts ? new FactsByCourse() : null;
   // with facts, the native scanner's facts of plain lines (the same as the rewritten row's,
   // tested in test/personDay-generated.test.ts) cost less than reading them from the row
   const scan = facts !== null ? scanChunkNative(buf) : null;
   const native = scan !== null ? new NativeFacts(scan, buf, facts!) : null;
+  const rewritten = rewriteChunkNative(buf);
+  return rewritten !== null ? splitRewritten(buf, rewritten, facts, native) : splitInJs(buf, facts, native);
+}
+
+/**
+ * The rows of a chunk and its facts encoded into one result (the facts after the rows): `fill`
+ * writes the rows into a buffer of at least `maxRowBytes` and returns how many it wrote.
+ */
+function chunkResult(lines: number, courses: string[], counts: number[], offsets: number[], maxRowBytes: number, rejects: ChunkReject[],
+  facts: FactsByCourse | null, fill: (data: Buffer) => number): SplitChunkResult {
+  // the facts ride in the same buffer, after the logs: one buffer moves to the main thread
+  const encoded = facts ? encodeFacts(facts.build()) : null;
+  const factBytes = encoded?.bytes.length ?? 0;
+  const whole = Buffer.allocUnsafeSlow(maxRowBytes + factBytes);
+  const rowBytes = fill(whole);
+  const data = rowBytes + factBytes < whole.length ? whole.subarray(0, rowBytes + factBytes) : whole;
+  if (encoded) data.set(encoded.bytes, rowBytes);
+  return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: rowBytes, factDays: encoded.days } : {}) };
+}
+
+/**
+ * splitChunk over a chunk the native code rewrote (native/rewrite.cc): only the lines it left
+ * take the JavaScript path, and the native code groups all rows by course.
+ */
+function splitRewritten(buf: Buffer, rw: ChunkRewrite, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
+  const rec = rw.records;
+  const checkUtf8PerLine = !isUtf8(buf);
+  const rejects: ChunkReject[] = [];
+  const courses = rw.courses.slice();
+  let courseIndex: Map<string, number> | null = null;
+  const extra = new LineSink(4096);
+  for (let k = 0; k < rw.lines; k++) {
+    const r = k * ROW_RECORD;
+    const c = rec[r + RR_COURSE]!;
+    const rewritten = rec[r + RR_SOURCE] === 0;
+    // a rewritten row whose facts (if any are wanted) the native scan has: nothing to do here
+    const factsDone = facts === null || c < 0 || (native !== null && native.covers(k * STRIDE));
+    if (rewritten && !checkUtf8PerLine && factsDone) {
+      if (facts !== null && c >= 0) native!.add(k * STRIDE);
+      continue;
+    }
+    const start = rec[r + RR_LINE_START]!;
+    const end = rec[r + RR_LINE_END]!;
+    if (rejectUnreadable(buf, start, end, k, checkUtf8PerLine, rejects)) {
+      rec[r + RR_SOURCE] = -1;
+      continue;
+    }
+    if (rewritten && factsDone) {
+      if (facts !== null && c >= 0) native!.add(k * STRIDE);
+      continue;
+    }
+    const raw = buf.toString('utf8', start, end);
+    try {
+      const out = processLine(raw);
+      if (!out.ok) {
+        rejects.push({ line: k, reason: out.reason, raw });
+        continue;
+      }
+      const key = out.courseId ?? '';
+      if (facts !== null && key !== '') addRowFacts(facts.get(key), out);
+      if (rewritten) continue; // the native row is this row (only the facts were wanted)
+      const a = extra.len;
+      extra.push(JSON.stringify(out.row));
+      rec[r + RR_ROW_START] = a;
+      rec[r + RR_ROW_END] = extra.len;
+      rec[r + RR_SOURCE] = 1;
+      if (key === '') {
+        rec[r + RR_COURSE] = -1;
+      } else {
+        courseIndex ??= new Map(courses.map((id, i) => [id, i]));
+        let i = courseIndex.get(key);
+        if (i === undefined) {
+          i = courses.length;
+          courses.push(key);
+          courseIndex.set(key, i);
+        }
+        rec[r + RR_COURSE] = i;
+      }
+    } catch (e) {
+      // a bug must not lose the line: it becomes a reject that says so
+      rejects.push({ line: k, reason: `internal error: ${(e as Error).message}`, raw });
+    }
+  }
+  // the groups: each course, and '' (no course), in the order of their first rows
+  const groups = courses.length + 1;
+  let grouped: RowGroup[] = [];
+  // (rows of lines found unreadable afterwards are left out: the rows can take less than that)
+  const result = chunkResult(rw.lines, [], [], [0], rw.rowBytes + extra.len, rejects, facts, (data) => {
+    grouped = groupRows(rw, extra.buf, groups, data);
+    return grouped.length > 0 ? grouped[grouped.length - 1]!.end : 0;
+  });
+  for (const g of grouped) {
+    result.courses.push(g.group < courses.length ? courses[g.group]! : '');
+    result.counts.push(g.count);
+    result.offsets.push(g.end);
+  }
+  return result;
+}
+
+/** splitChunk in JavaScript alone (the addon is not built, or is switched off). */
+function splitInJs(buf: Buffer, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
+  const checkUtf8PerLine = !isUtf8(buf);
+  const byCourse = new Map<string, LineSink>();
+  const rejects: ChunkReject[] = [];
+  const initial = 64 * 1024;
   const lines = forEachLine(buf, (start, end, index) => {
     if (rejectUnreadable(buf, start, end, index, checkUtf8PerLine, rejects)) return;
     const raw = buf.toString('utf8', start, end);
@@ -131,13 +234,11 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
     total += sink.len;
     offsets.push(total);
   }
-  // the facts ride in the same buffer, after the logs: one buffer moves to the main thread
-  const encoded = facts ? encodeFacts(facts.build()) : null;
-  const data = Buffer.allocUnsafeSlow(total + (encoded?.bytes.length ?? 0));
-  let i = 0;
-  for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
-  if (encoded) data.set(encoded.bytes, total);
-  return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: total, factDays: encoded.days } : {}) };
+  return chunkResult(lines, courses, counts, offsets, total, rejects, facts, (data) => {
+    let i = 0;
+    for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
+    return total;
+  });
 }
 
 function addRowFacts(b: FactsBuilder, out: Extract<LineOutcome, { ok: true }>): void {
