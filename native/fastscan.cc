@@ -1792,12 +1792,32 @@ bool parseDouble(const char* s, size_t n, double& d) {
 }
 
 // JSON.stringify(JSON.parse(token)) of the JSON number b[a, e); false: left to JavaScript.
+// Whether the JSON number b[a, e) is written as Number::toString writes its double: no exponent,
+// no trailing zero in the fraction, at most 15 significant digits (so the digits are the
+// shortest that give the double back), not -0, and in the fixed-point range of toString
+// (|x| < 1e21, and at most five zeros after the point before the first digit of a number < 1).
+bool jsonNumberIsCanonical(const uint8_t* b, size_t a, size_t e) {
+  size_t i = a + (b[a] == '-' ? 1 : 0);
+  const size_t intStart = i;
+  while (i < e && digit(b[i])) i++;
+  const size_t intDigits = i - intStart;
+  const bool zeroInt = intDigits == 1 && b[intStart] == '0';
+  if (i == e) return intDigits <= 15 && !(zeroInt && b[a] == '-');
+  if (b[i] != '.' || b[e - 1] == '0') return false;  // an exponent, or a trailing zero
+  const size_t fracStart = ++i;
+  while (i < e && digit(b[i])) i++;
+  if (i != e) return false;
+  size_t leadingZeros = 0;
+  if (zeroInt)
+    while (b[fracStart + leadingZeros] == '0') leadingZeros++;
+  const size_t significant = (zeroInt ? 0 : intDigits) + (e - fracStart) - leadingZeros;
+  return significant <= 15 && leadingZeros <= 5;
+}
+
+// JSON.stringify(JSON.parse(token)) of the JSON number b[a, e); false: left to JavaScript.
 bool appendJsonNumber(const uint8_t* b, size_t a, size_t e, std::string& out) {
-  const size_t k = a + (b[a] == '-' ? 1 : 0);
-  size_t j = k;
-  while (j < e && digit(b[j])) j++;
-  if (j == e && e - k <= 15 && !(b[a] == '-' && b[k] == '0')) {
-    out.append(reinterpret_cast<const char*>(b + a), e - a);  // a short integer is written as it is
+  if (jsonNumberIsCanonical(b, a, e)) {
+    out.append(reinterpret_cast<const char*>(b + a), e - a);
     return true;
   }
   double d;
@@ -1817,7 +1837,10 @@ size_t canonicalJson(const uint8_t* b, size_t i, std::string& out, int depth) {
     if (depth > 32) return SIZE_MAX;
     const bool object = c == '{';
     out += static_cast<char>(c);
-    std::vector<std::pair<size_t, size_t>> keys;
+    // the keys seen (repeats are refused): a few on the stack, the rest in a vector
+    std::pair<size_t, size_t> few[16];
+    size_t nFew = 0;
+    std::vector<std::pair<size_t, size_t>> more;
     i = ws(b, i + 1);
     if (b[i] == (object ? '}' : ']')) {
       out += static_cast<char>(b[i]);
@@ -1833,9 +1856,12 @@ size_t canonicalJson(const uint8_t* b, size_t i, std::string& out, int depth) {
         bool numeric = e - i > 2;
         for (size_t k = i + 1; k + 1 < e; k++) numeric &= digit(b[k]);
         if (numeric) return SIZE_MAX;
-        for (const auto& [ka, kn] : keys)
+        for (size_t k = 0; k < nFew; k++)
+          if (few[k].second == e - i && memcmp(b + few[k].first, b + i, e - i) == 0) return SIZE_MAX;
+        for (const auto& [ka, kn] : more)
           if (kn == e - i && memcmp(b + ka, b + i, kn) == 0) return SIZE_MAX;
-        keys.emplace_back(i, e - i);
+        if (nFew < 16) few[nFew++] = {i, e - i};
+        else more.emplace_back(i, e - i);
         out.append(reinterpret_cast<const char*>(b + i), e - i);
         out += ':';
         i = ws(b, e) + 1;  // the ':'

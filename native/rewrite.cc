@@ -17,6 +17,29 @@
 // in R13's order; then write the row in key order, coercing each value to its schema type (R19)
 // and parking unknown keys (R19) as the JavaScript traversal meets them; last, the container.
 
+// Whether the valid JSON string b[va, ve) (quotes included) is already written as JSON.stringify
+// writes its value: every escape one it would write (\" \\ \b \f \n \r \t, or \u00xx in lower
+// case for the other control characters).
+bool stringTokenIsCanonical(const uint8_t* b, size_t va, size_t ve) {
+  for (size_t i = va + 1; i + 1 < ve;) {
+    const void* p = memchr(b + i, '\\', ve - 1 - i);
+    if (p == nullptr) return true;
+    i = static_cast<const uint8_t*>(p) - b;
+    const uint8_t c = b[i + 1];
+    if (c == '"' || c == '\\' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+      i += 2;
+      continue;
+    }
+    if (c != 'u' || b[i + 2] != '0' || b[i + 3] != '0') return false;
+    const uint8_t h = b[i + 4], l = b[i + 5];
+    if (!(h == '0' || h == '1') || !((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f'))) return false;
+    const int u = (h - '0') * 16 + (l <= '9' ? l - '0' : l - 'a' + 10);
+    if (u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t') return false;
+    i += 6;
+  }
+  return true;
+}
+
 // JSON.stringify of a string whose UTF-8 bytes (no lone surrogate) are s[0, n): runs of bytes
 // that need no escape are copied whole (found 16 bytes at a time where SSE2 is there).
 void appendJsString(const uint8_t* s, size_t n, std::string& out) {
@@ -477,6 +500,11 @@ int coerce(char t, const uint8_t* b, size_t va, size_t ve, bool plainString, std
       if (boolean) return out += c == 't' ? '1' : '0', CO_OK;
       if (structured) return CO_PARK;
       if (number) {
+        // a short integer as it is; else its double decides
+        size_t k = va + (c == '-' ? 1 : 0);
+        const size_t d0 = k;
+        while (k < ve && digit(b[k])) k++;
+        if (k == ve && k - d0 <= 15 && !(c == '-' && b[d0] == '0')) return out.append(reinterpret_cast<const char*>(b + va), ve - va), CO_OK;
         if (!parseDouble(reinterpret_cast<const char*>(b + va), ve - va, d)) return CO_GIVE_UP;
         if (d != std::trunc(d) || d >= kInt64Limit || d < -kInt64Limit) return CO_PARK;
         return appendJsonNumber(b, va, ve, out) ? CO_OK : CO_GIVE_UP;
@@ -491,6 +519,7 @@ int coerce(char t, const uint8_t* b, size_t va, size_t ve, bool plainString, std
     case 'F': {
       if (boolean) return out += c == 't' ? '1' : '0', CO_OK;
       if (structured) return CO_PARK;
+      if (number && jsonNumberIsCanonical(b, va, ve)) return out.append(reinterpret_cast<const char*>(b + va), ve - va), CO_OK;
       const int r = finiteFloatOf(b, va, ve, d);
       if (r < 0) return CO_GIVE_UP;
       if (r == 0) return out += "null", CO_OK;
@@ -829,22 +858,27 @@ struct Rewriter {
     a = "{\"oldagent\":";
     if (agent == nullptr || b[agent->va] == 'n') a += "\"\"";
     else if (!canonicalText(b, agent->va, a)) return false;
-    for (const Name& k : kR12ContextMoved) {
-      const Member* m = memberNamed(b, ctx, k);
-      if (m == nullptr) continue;
+    // the moved keys in R12's order, whatever their order in the line
+    const Member* moved[6] = {};
+    for (const Member& m : ctx)
+      if ((m.kind & 15) == CK_MOVED) moved[m.kind >> 4] = &m;
+    for (int k = 0; k < 6; k++) {
+      if (moved[k] == nullptr) continue;
       a += ",\"";
-      a.append(k.s, k.n);
+      a.append(kR12ContextMoved[k].s, kR12ContextMoved[k].n);
       a += "\":";
-      if (!canonicalText(b, m->va, a)) return false;
+      if (!canonicalText(b, moved[k]->va, a)) return false;
     }
     if (module != nullptr && b[module->va] == '{') {
-      for (const Name& k : kR12ModuleMoved) {
-        const Member* m = memberNamed(b, moduleMembers, k);
-        if (m == nullptr) continue;
+      const Member* fromModule[3] = {};
+      for (const Member& m : moduleMembers)
+        if ((m.kind & 15) == MK_MOVED) fromModule[m.kind >> 4] = &m;
+      for (int k = 0; k < 3; k++) {
+        if (fromModule[k] == nullptr) continue;
         a += ",\"module.";
-        a.append(k.s, k.n);
+        a.append(kR12ModuleMoved[k].s, kR12ModuleMoved[k].n);
         a += "\":";
-        if (!canonicalText(b, m->va, a)) return false;
+        if (!canonicalText(b, fromModule[k]->va, a)) return false;
       }
     }
     a += '}';
@@ -1045,11 +1079,14 @@ struct Rewriter {
           if (!first) row += ',';
           first = false;
           appendKey(b, m, row);
-          if (ec == '"' && stringIsJson) {
-            appendJsString(reinterpret_cast<const uint8_t*>(eventString.s), eventString.n, row);  // R5: the text itself
+          if (ec == '"') {
+            // the string's JSON text: the line's own when it is written as JSON.stringify writes it
+            std::string& target = stringIsJson ? row : eventText;
+            if (m.plainString || stringTokenIsCanonical(b, m.va, m.ve)) target.append(reinterpret_cast<const char*>(b + m.va), m.ve - m.va);
+            else appendJsString(reinterpret_cast<const uint8_t*>(eventString.s), eventString.n, target);
+            if (!stringIsJson) appendJsString(eventText, row);  // R4: the JSON text of the string
           } else {
-            if (ec == '"') appendJsString(reinterpret_cast<const uint8_t*>(eventString.s), eventString.n, eventText);
-            appendJsString(eventText, row);  // R4/R5: JSON text of the value
+            appendJsString(eventText, row);  // R5: the JSON text of the object
           }
           break;
         case TK_CONTEXT:

@@ -135,6 +135,18 @@ describe.skipIf(!available)('the native rewrite gives the JavaScript rewrite, by
     ]);
   });
 
+  it('on numbers in every form, kept, parked and coerced', () => {
+    const numbers = ['0', '-0', '0.0', '-0.0', '1', '10', '100.5', '1.10', '0.1', '0.000001', '0.0000001', '0.00000123', '123456789012345', '1234567890123456',
+      '123456789012345.6', '12345678901234.56', '1e2', '1E+2', '1.5e-7', '2e21', '999999999999999999999', '1e21', '0.30000000000000004', '9.000000000000001', '-12.5', '5e-324', '1.7976931348623157e308'];
+    const all: string[] = [];
+    for (const v of numbers) {
+      all.push(browser({ event: JSON.stringify(`{"id": "v", "currentTime": ${v}, "new": ${v}, "extra": [${v}]}`), event_type: '"seek_video"' }));
+      all.push(server({ event: `{"GET": {"n": ${v}}, "POST": [${v}]}`, other: v }));
+      all.push(browser({ context: `{"course_id": "x/y/z", "user_id": ${v}, "tags": ${v}}` }));
+    }
+    expectNative(all);
+  });
+
   it('on the context: R11, R12, R13 label, R15, R19 and unknown keys', () => {
     const ctx = (body: string) => browser({ context: `{${body}}` });
     expectNative([
