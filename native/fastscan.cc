@@ -153,6 +153,44 @@ void markConstant(const uint8_t* b, Span& v) {
   }
 }
 
+// A growable byte buffer whose appends are inlined (std::string's are calls, and a rewritten row
+// is built of about a hundred of them). Only what the writers here use.
+struct Buf {
+  char* p;
+  size_t n = 0, cap = 256;
+  Buf() : p(static_cast<char*>(malloc(256))) {}
+  Buf(const Buf&) = delete;
+  Buf& operator=(const Buf&) = delete;
+  ~Buf() { free(p); }
+  __attribute__((noinline)) void grow(size_t need) {
+    while (cap < need) cap *= 2;
+    p = static_cast<char*>(realloc(p, cap));
+    if (p == nullptr) abort();
+  }
+  Buf& append(const char* s, size_t k) {
+    if (n + k > cap) grow(n + k);
+    memcpy(p + n, s, k);
+    n += k;
+    return *this;
+  }
+  void append(size_t count, char c) {
+    if (n + count > cap) grow(n + count);
+    memset(p + n, c, count);
+    n += count;
+  }
+  Buf& operator+=(char c) {
+    if (n + 1 > cap) grow(n + 1);
+    p[n++] = c;
+    return *this;
+  }
+  Buf& operator+=(const char* s) { return append(s, strlen(s)); }
+  Buf& operator+=(const std::string& s) { return append(s.data(), s.size()); }
+  size_t size() const { return n; }
+  const char* data() const { return p; }
+  void clear() { n = 0; }
+  void resize(size_t k) { n = k; }  // only to cut back
+};
+
 // Each worker thread has its own scratch line (a NUL after the line, then padding).
 thread_local std::vector<uint8_t> scratch;
 
@@ -1738,7 +1776,8 @@ int objectEventModuleId(const Text& type, const Text* path, int source, const ui
 // ---------------------------------------------------------------- numbers as JavaScript writes them
 
 // Number::toString of a finite double (what JSON.stringify writes), appended to `out`.
-void appendJsNumber(double d, std::string& out) {
+template <class Out>
+void appendJsNumber(double d, Out& out) {
   if (d == 0) {
     out += '0';  // also -0
     return;
@@ -1815,7 +1854,8 @@ bool jsonNumberIsCanonical(const uint8_t* b, size_t a, size_t e) {
 }
 
 // JSON.stringify(JSON.parse(token)) of the JSON number b[a, e); false: left to JavaScript.
-bool appendJsonNumber(const uint8_t* b, size_t a, size_t e, std::string& out) {
+template <class Out>
+bool appendJsonNumber(const uint8_t* b, size_t a, size_t e, Out& out) {
   if (jsonNumberIsCanonical(b, a, e)) {
     out.append(reinterpret_cast<const char*>(b + a), e - a);
     return true;
@@ -1830,7 +1870,8 @@ bool appendJsonNumber(const uint8_t* b, size_t a, size_t e, std::string& out) {
 // strings and numbers as V8 writes them. Returns the index after the value, or SIZE_MAX where this
 // code does not vouch for the result (a number out of the double range, an escaped, numeric or
 // repeated object key: V8 puts integer keys first and keeps a repeated key's first place).
-size_t canonicalJson(const uint8_t* b, size_t i, std::string& out, int depth) {
+template <class Out>
+size_t canonicalJson(const uint8_t* b, size_t i, Out& out, int depth) {
   i = ws(b, i);
   const uint8_t c = b[i];
   if (c == '{' || c == '[') {

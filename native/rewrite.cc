@@ -42,9 +42,9 @@ bool stringTokenIsCanonical(const uint8_t* b, size_t va, size_t ve) {
 
 // JSON.stringify of a string whose UTF-8 bytes (no lone surrogate) are s[0, n): runs of bytes
 // that need no escape are copied whole (found 16 bytes at a time where SSE2 is there).
-void appendJsString(const uint8_t* s, size_t n, std::string& out) {
+template <class Out>
+void appendJsString(const uint8_t* s, size_t n, Out& out) {
   static const char kHex[] = "0123456789abcdef";
-  out.reserve(out.size() + n + 2);
   out += '"';
   size_t from = 0;
   size_t i = 0;
@@ -86,7 +86,8 @@ void appendJsString(const uint8_t* s, size_t n, std::string& out) {
   out.append(reinterpret_cast<const char*>(s + from), n - from);
   out += '"';
 }
-inline void appendJsString(const std::string& s, std::string& out) {
+template <class Text, class Out>
+inline void appendJsString(const Text& s, Out& out) {
   appendJsString(reinterpret_cast<const uint8_t*>(s.data()), s.size(), out);
 }
 
@@ -343,7 +344,7 @@ struct Container {
     uint32_t key, keyLength, text, textLength;
     int child;  // a level, or -1 for a value
   };
-  std::string pool;
+  Buf pool;
   std::vector<Entry> level[N_LEVELS];
   bool exists[N_LEVELS];
   void clear() {
@@ -371,7 +372,7 @@ struct Container {
     exists[l] = true;
   }
   // parks `text` (JSON) under `key` at level l: freeKey's `_2`, `_3`… when the name is taken
-  void park(int l, const char* k, size_t n, const std::string& text) {
+  void park(int l, const char* k, size_t n, const Buf& text) {
     ensure(l);
     if (!has(l, k, n)) return add(l, k, n, text.data(), text.size(), -1);
     for (int j = 2;; j++) {
@@ -379,7 +380,7 @@ struct Container {
       if (!has(l, alt.data(), alt.size())) return add(l, alt.data(), alt.size(), text.data(), text.size(), -1);
     }
   }
-  void serialise(int l, std::string& out) const {
+  void serialise(int l, Buf& out) const {
     out += '{';
     bool first = true;
     for (const Entry& e : level[l]) {
@@ -388,12 +389,12 @@ struct Container {
       appendJsString(reinterpret_cast<const uint8_t*>(pool.data() + e.key), e.keyLength, out);
       out += ':';
       if (e.child >= 0) serialise(e.child, out);
-      else out.append(pool, e.text, e.textLength);
+      else out.append(pool.data() + e.text, e.textLength);
     }
     out += '}';
   }
   // r13SerialiseMongoid: the placeholder levels, then the text
-  void finish(std::string& out) {
+  void finish(Buf& out) {
     if (!exists[L_ES]) add(L_ROOT, "event_struct", 12, "{\"state\":{}}", 12, -1);
     else if (!has(L_ES, "state", 5)) add(L_ES, "state", 5, "{}", 2, -1);
     if (!exists[L_CONTEXT]) add(L_ROOT, "context", 7, "{}", 2, -1);
@@ -471,12 +472,13 @@ int finiteFloatOf(const uint8_t* b, size_t va, size_t ve, double& d) {
 }
 
 // The JSON text JSON.stringify writes for the valid value b[va..]; false when left to JavaScript.
-bool canonicalText(const uint8_t* b, size_t va, std::string& out) { return canonicalJson(b, va, out, 0) != SIZE_MAX; }
+template <class Out>
+bool canonicalText(const uint8_t* b, size_t va, Out& out) { return canonicalJson(b, va, out, 0) != SIZE_MAX; }
 
 // R19: the value b[va, ve) in a field of type t, appended to `out` as JSON.stringify writes the
 // coerced value; CO_PARK when R19 parks it instead (nothing appended), CO_GIVE_UP when this code
 // does not vouch for the result.
-int coerce(char t, const uint8_t* b, size_t va, size_t ve, bool plainString, std::string& out) {
+int coerce(char t, const uint8_t* b, size_t va, size_t ve, bool plainString, Buf& out) {
   const uint8_t c = b[va];
   if (c == 'n') return out += "null", CO_OK;
   const bool number = c == '-' || digit(c);
@@ -658,10 +660,11 @@ struct Rewriter {
   std::vector<Member> top, ctx, moduleMembers, payload, state;
   std::vector<uint8_t> eventBytes;  // a string `event`, decoded (NUL and padding after it)
   Container box;
-  std::string eventText, agentJson, moduleId, text;
+  Buf eventText, agentJson, text;
+  std::string moduleId;
 
   // Appends `"key":` for member m of b.
-  static void appendKey(const uint8_t* b, const Member& m, std::string& out) {
+  static void appendKey(const uint8_t* b, const Member& m, Buf& out) {
     out.append(reinterpret_cast<const char*>(b + m.ka), m.ke - m.ka);
     out += ':';
   }
@@ -683,7 +686,7 @@ struct Rewriter {
     return true;
   }
   // `"key":value` of a field of type t, or the value parked at level l; false: give up.
-  bool writeField(char t, int l, const uint8_t* b, const Member& m, std::string& out, bool& first) {
+  bool writeField(char t, int l, const uint8_t* b, const Member& m, Buf& out, bool& first) {
     const size_t mark = out.size();
     if (!first) out += ',';
     appendKey(b, m, out);
@@ -693,7 +696,7 @@ struct Rewriter {
     return r == CO_PARK && parkR19(l, b, m);
   }
   // `"key":"<JSON text of the value>"` (R8, R9, R10, R11: a value replaced by its JSON text)
-  bool writeAsText(const uint8_t* b, const Member& m, std::string& out, bool& first) {
+  bool writeAsText(const uint8_t* b, const Member& m, Buf& out, bool& first) {
     text.clear();
     if (!canonicalText(b, m.va, text)) return false;
     if (!first) out += ',';
@@ -704,7 +707,7 @@ struct Rewriter {
   }
 
   // event_struct.state (R9, R13's has_saved_answers, R19 on STATE)
-  bool writeState(const uint8_t* b, std::string& out) {
+  bool writeState(const uint8_t* b, Buf& out) {
     out += '{';
     bool first = true;
     for (const Member& m : state) {
@@ -717,7 +720,7 @@ struct Rewriter {
   }
 
   // The full event_struct of R6 (the decoded payload), through R8–R19.
-  bool writeFullStruct(const uint8_t* b, std::string& out) {
+  bool writeFullStruct(const uint8_t* b, Buf& out) {
     out += '{';
     bool first = true;
     for (const Member& m : payload) {
@@ -771,7 +774,7 @@ struct Rewriter {
 
   // R6's event_struct of an event type that does not get the full struct: GET and POST as JSON text
   // ("null" when absent) and query.
-  bool writePartialStruct(const uint8_t* b, std::string& out) {
+  bool writePartialStruct(const uint8_t* b, Buf& out) {
     out += '{';
     static constexpr Name names[2] = {name("GET"), name("POST")};
     for (int j = 0; j < 2; j++) {
@@ -779,7 +782,7 @@ struct Rewriter {
       out += j == 0 ? "\"GET\":" : "\"POST\":";
       const Member* m = memberNamed(b, payload, names[j]);
       text.clear();
-      if (m == nullptr) text = "null";
+      if (m == nullptr) text += "null";
       else if (!canonicalText(b, m->va, text)) return false;
       appendJsString(text, out);
     }
@@ -793,7 +796,7 @@ struct Rewriter {
   }
 
   // context.module (R12 moved some keys into the agent text; R19 on { display_name })
-  bool writeModule(const uint8_t* b, std::string& out) {
+  bool writeModule(const uint8_t* b, Buf& out) {
     out += '{';
     bool first = true;
     for (const Member& m : moduleMembers) {
@@ -805,7 +808,7 @@ struct Rewriter {
   }
 
   // The context record: R11, R12 (agent), R13's label, R15, R19 on CONTEXT_SCHEMA.
-  bool writeContext(const uint8_t* b, std::string& out) {
+  bool writeContext(const uint8_t* b, Buf& out) {
     out += '{';
     bool first = true;
     bool agentWritten = false;
@@ -854,8 +857,9 @@ struct Rewriter {
 
   // R12's agent text: {"oldagent": …, the moved context keys, the moved module keys}.
   bool agentText(const uint8_t* b, const Member* agent, const Member* module) {
-    std::string& a = agentJson;
-    a = "{\"oldagent\":";
+    Buf& a = agentJson;
+    a.clear();
+    a += "{\"oldagent\":";
     if (agent == nullptr || b[agent->va] == 'n') a += "\"\"";
     else if (!canonicalText(b, agent->va, a)) return false;
     // the moved keys in R12's order, whatever their order in the line
@@ -887,7 +891,7 @@ struct Rewriter {
 
   // The line b[0, nb) (NUL and padding after it, no syslog prefix) rewritten into `row`, its
   // course (slash form) into `course` when it has one. False: JavaScript rewrites the line.
-  bool rewriteLine(const uint8_t* b, size_t nb, std::string& row, std::string& course, bool& hasCourse) {
+  bool rewriteLine(const uint8_t* b, size_t nb, Buf& row, std::string& course, bool& hasCourse) {
     const size_t i = ws(b, 0);
     size_t end;
     if (b[i] != '{' || !readObject<topKind>(b, i, 1, top, end) || ws(b, end) != nb) return false;
@@ -1081,7 +1085,7 @@ struct Rewriter {
           appendKey(b, m, row);
           if (ec == '"') {
             // the string's JSON text: the line's own when it is written as JSON.stringify writes it
-            std::string& target = stringIsJson ? row : eventText;
+            Buf& target = stringIsJson ? row : eventText;
             if (m.plainString || stringTokenIsCanonical(b, m.va, m.ve)) target.append(reinterpret_cast<const char*>(b + m.va), m.ve - m.va);
             else appendJsString(reinterpret_cast<const uint8_t*>(eventString.s), eventString.n, target);
             if (!stringIsJson) appendJsString(eventText, row);  // R4: the JSON text of the string
@@ -1173,11 +1177,17 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
     napi_create_int32(env, -static_cast<int32_t>(lines), &result);
     return result;
   }
-  Rewriter& w = rewriter;
-  std::vector<std::uint8_t>& line = scratch;
+  // the thread's state, its address taken once: the compiler would otherwise look the
+  // thread-local variables up again (a call) at each use in the loop
+  Rewriter* wp = &rewriter;
+  std::vector<std::uint8_t>* lp = &scratch;
+  asm volatile("" : "+r"(wp), "+r"(lp));
+  Rewriter& w = *wp;
+  std::vector<std::uint8_t>& line = *lp;
   std::vector<std::string> courses;
   size_t courseBytes = 0;
-  std::string row, course;
+  Buf row;
+  std::string course;
   size_t at = 0;
   size_t index = 0;
   for (size_t s = 0; s < n1; index++) {
