@@ -2605,6 +2605,75 @@ size_t syslogPrefix(const uint8_t* p, size_t n) {
   return at != nullptr ? lead + 26 : 0;
 }
 
+// The record of one line (ScanChunk's per-line work, shared with the rewrite's fused scan): the
+// line is in `b` (the scratch: its object's bytes, which start at `base` in the chunk), and `ok`
+// says whether its fields `f` and `flags` were read.
+struct LineScan {
+  int32_t* out;
+  uint8_t* side;
+  size_t sideCap, sideAt;
+  VideoValue video[N_VIDEO_KEYS];
+
+  void record(size_t index, size_t s, size_t e, size_t base, const uint8_t* b, bool ok, Span* f, const LineFlags& flags) {
+    int32_t* rec = out + index * kStride;
+    rec[0] = static_cast<int32_t>(s);
+    rec[1] = static_cast<int32_t>(e);
+    if (ok) {
+      markConstant(b, f[F_EVENT_SOURCE]);
+      markConstant(b, f[F_EVENT_TYPE]);
+    }
+    rec[2] = ok ? 1 : 0;
+    rec[kTimeState] = 0;
+    rec[kHasId] = ok && flags.hasId;
+    rec[kHasModuleId] = ok && flags.hasModuleId;
+    rec[kContextKind] = ok ? flags.contextKind : 0;
+    if (ok) {
+      for (int k = 0; k < N_FIELDS; k++) {
+        int32_t* r = rec + 3 + 3 * k;
+        const bool constant = f[k].kind == V_CONST;  // an index, not a span of the chunk
+        r[0] = f[k].kind;
+        r[1] = f[k].start + (constant ? 0 : static_cast<int32_t>(base));
+        r[2] = f[k].end + (constant ? 0 : static_cast<int32_t>(base));
+      }
+      const Span& t = f[F_TIME];
+      if (t.kind == V_ASCII) {
+        const double us = parseTimeMicros(b + t.start, t.end - t.start);
+        memcpy(rec + kTimeValue, &us, sizeof us);
+        rec[kTimeState] = 1;
+      }
+    }
+    rec[kVideoState] = 0;
+    const bool videoRead = ok && readVideoPayload(b, f, video, side, sideCap, sideAt);
+    if (videoRead) {
+      rec[kVideoState] = 1;
+      for (int k = 0; k < N_VIDEO_KEYS; k++) {
+        rec[kVideoKinds + k] = video[k].kind;
+        rec[kVideoSpans + 2 * k] = video[k].start;
+        rec[kVideoSpans + 2 * k + 1] = video[k].end;
+        memcpy(rec + kVideoValues + 2 * k, &video[k].number, sizeof(double));
+      }
+    }
+    rec[kProblemState] = 0;
+    const TypeFacts tf = ok ? lineTypeFacts(b, f) : TypeFacts{};
+    int32_t members[2 * N_PROBLEM_KEYS];
+    const int membersKind = ok ? readPayloadMembers(b, f, tf, members) : 0;
+    rec[kFactsState] = ok && lineFacts(b, base, f, rec, video, videoRead, side, sideCap, sideAt, lastCourse, flags, tf, membersKind, members) ? 1 : 0;
+    if (ok && rec[kFactsState] == 0) {
+      // JavaScript reads the line: it gets a problem_check's or a forum event's members (state 1, 2)
+      rec[kProblemState] = 0;
+      int spans = 0;
+      if (membersKind == kProblemMembers && tf.problemCheck) {
+        rec[kProblemState] = 1;
+        spans = 2 * N_PROBLEM_KEYS;
+      } else if (membersKind == kForumMembers) {
+        rec[kProblemState] = 2;
+        spans = 2 * N_FORUM_KEYS;
+      }
+      for (int k = 0; k < spans; k++) rec[kProblemSpans + k] = members[k] >= 0 ? members[k] + static_cast<int32_t>(base) : -1;
+    }
+  }
+};
+
 // scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array) → the number
 // of lines, or minus the number of lines when `out` or `table` is too small for them (nothing
 // written then: `out` needs kStride int32 a line, `table` 1 + 16 a line). Lines are cut as
@@ -2631,8 +2700,6 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
   const uint8_t* chunk = static_cast<const uint8_t*>(d1);
   int32_t* out = static_cast<int32_t*>(d2);
   uint8_t* side = static_cast<uint8_t*>(d3);
-  size_t sideAt = 0;
-  VideoValue video[N_VIDEO_KEYS];
   napi_value result;
   if (n1 > INT32_MAX) {
     napi_throw_range_error(env, nullptr, "chunk larger than 2 GB");
@@ -2652,6 +2719,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
   }
 
   strings.reset(static_cast<int32_t*>(d4), lines * kTableIntsPerLine / 4, chunk, side);
+  LineScan scan{out, side, n3, 0};
   Span f[N_FIELDS];
   LineFlags flags;
   size_t index = 0;
@@ -2659,9 +2727,6 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     const void* nl = memchr(chunk + s, '\n', n1 - s);
     const size_t e = nl ? static_cast<const uint8_t*>(nl) - chunk : n1;
     const size_t nb = e - s;
-    int32_t* rec = out + index * kStride;
-    rec[0] = static_cast<int32_t>(s);
-    rec[1] = static_cast<int32_t>(e);
     bool ok = false;
     // the object's first byte in the chunk: after a syslog prefix, if the line has one
     size_t base = s;
@@ -2673,60 +2738,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       memset(scratch.data() + ob, 0, 1 + kPad);
       ok = scanLine(scratch.data(), ob, f, flags);
     }
-    if (ok) {
-      markConstant(scratch.data(), f[F_EVENT_SOURCE]);
-      markConstant(scratch.data(), f[F_EVENT_TYPE]);
-    }
-    rec[2] = ok ? 1 : 0;
-    rec[kTimeState] = 0;
-    rec[kHasId] = ok && flags.hasId;
-    rec[kHasModuleId] = ok && flags.hasModuleId;
-    rec[kContextKind] = ok ? flags.contextKind : 0;
-    if (ok) {
-      for (int k = 0; k < N_FIELDS; k++) {
-        int32_t* r = rec + 3 + 3 * k;
-        const bool constant = f[k].kind == V_CONST;  // an index, not a span of the chunk
-        r[0] = f[k].kind;
-        r[1] = f[k].start + (constant ? 0 : static_cast<int32_t>(base));
-        r[2] = f[k].end + (constant ? 0 : static_cast<int32_t>(base));
-      }
-      const Span& t = f[F_TIME];
-      if (t.kind == V_ASCII) {
-        const double us = parseTimeMicros(scratch.data() + t.start, t.end - t.start);
-        memcpy(rec + kTimeValue, &us, sizeof us);
-        rec[kTimeState] = 1;
-      }
-    }
-    rec[kVideoState] = 0;
-    const bool videoRead = ok && readVideoPayload(scratch.data(), f, video, side, n3, sideAt);
-    if (videoRead) {
-      rec[kVideoState] = 1;
-      for (int k = 0; k < N_VIDEO_KEYS; k++) {
-        rec[kVideoKinds + k] = video[k].kind;
-        rec[kVideoSpans + 2 * k] = video[k].start;
-        rec[kVideoSpans + 2 * k + 1] = video[k].end;
-        memcpy(rec + kVideoValues + 2 * k, &video[k].number, sizeof(double));
-      }
-    }
-    rec[kProblemState] = 0;
-    const TypeFacts tf = ok ? lineTypeFacts(scratch.data(), f) : TypeFacts{};
-    int32_t members[2 * N_PROBLEM_KEYS];
-    const int membersKind = ok ? readPayloadMembers(scratch.data(), f, tf, members) : 0;
-    rec[kFactsState] =
-        ok && lineFacts(scratch.data(), base, f, rec, video, videoRead, side, n3, sideAt, lastCourse, flags, tf, membersKind, members) ? 1 : 0;
-    if (ok && rec[kFactsState] == 0) {
-      // JavaScript reads the line: it gets a problem_check's or a forum event's members (state 1, 2)
-      rec[kProblemState] = 0;
-      int spans = 0;
-      if (membersKind == kProblemMembers && tf.problemCheck) {
-        rec[kProblemState] = 1;
-        spans = 2 * N_PROBLEM_KEYS;
-      } else if (membersKind == kForumMembers) {
-        rec[kProblemState] = 2;
-        spans = 2 * N_FORUM_KEYS;
-      }
-      for (int k = 0; k < spans; k++) rec[kProblemSpans + k] = members[k] >= 0 ? members[k] + static_cast<int32_t>(base) : -1;
-    }
+    scan.record(index, s, e, base, scratch.data(), ok, f, flags);
     s = e + 1;
   }
   strings.out[0] = strings.n;

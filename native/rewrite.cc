@@ -889,6 +889,49 @@ struct Rewriter {
     return true;
   }
 
+  // After rewriteLine took the line in `b`: the fields and flags scanLine would read, from the
+  // members already read (the fused scan of split + aggregates). False where scanLine refuses the
+  // line: a field it reads holding neither a string nor null (context.user_id: nor a number).
+  bool fieldsForScan(const uint8_t* b, Span* f, LineFlags& flags) const {
+    for (int k = 0; k < N_FIELDS; k++) f[k] = {V_ABSENT, 0, 0};
+    // the line had no `_id` or `module_id` (rewriteLine refuses those), and a context is an object
+    flags = {false, false, 0};
+    auto stringOrNull = [&](const Member& m, Span& out) {
+      if (b[m.va] == 'n') return out = {V_NULL, 0, 0}, true;
+      if (b[m.va] != '"') return false;
+      if (!m.plainString) return out = {V_ESCAPED, static_cast<int32_t>(m.va), static_cast<int32_t>(m.ve)}, true;
+      bool ascii = true;
+      for (size_t k = m.va + 1; k + 1 < m.ve; k++) ascii &= b[k] < 0x80;
+      out = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(m.va + 1), static_cast<int32_t>(m.ve - 1)};
+      return true;
+    };
+    for (const Member& m : top) {
+      const int field = topKey(reinterpret_cast<const char*>(b + m.ka + 1), m.ke - m.ka - 2);
+      if (field == K_NONE) continue;
+      if (field == F_EVENT) {
+        f[F_EVENT] = {V_TEXT, static_cast<int32_t>(m.va), static_cast<int32_t>(m.ve)};
+      } else if (field == K_CONTEXT) {
+        flags.contextKind = 1;
+        for (const Member& c : ctx) {
+          const int cf = ctxKey(reinterpret_cast<const char*>(b + c.ka + 1), c.ke - c.ka - 2);
+          if (cf == F_CTX_PATH) {
+            // (rewriteLine takes only a string or null path; scanContext's V_OTHER kept all the same)
+            if (!stringOrNull(c, f[F_CTX_PATH])) f[F_CTX_PATH] = {V_OTHER, static_cast<int32_t>(c.va), static_cast<int32_t>(c.ve)};
+          } else if (cf == F_CTX_USER && (b[c.va] == '-' || digit(b[c.va]))) {
+            f[F_CTX_USER] = {V_NUMBER, static_cast<int32_t>(c.va), static_cast<int32_t>(c.ve)};
+          } else if (cf != K_NONE && !stringOrNull(c, f[cf])) {
+            return false;
+          }
+        }
+      } else if (field >= 0 && field < N_FIELDS) {
+        if (!stringOrNull(m, f[field])) return false;
+      } else {
+        return false;  // _id, module_id: not in a line rewriteLine took
+      }
+    }
+    return true;
+  }
+
   // The line b[0, nb) (NUL and padding after it, no syslog prefix) rewritten into `row`, its
   // course (slash form) into `course` when it has one. False: JavaScript rewrites the line.
   bool rewriteLine(const uint8_t* b, size_t nb, Buf& row, std::string& course, bool& hasCourse) {
@@ -1127,8 +1170,10 @@ thread_local Rewriter rewriter;
 
 // ---------------------------------------------------------------- the chunk
 
-// rewriteChunk(chunk: Uint8Array, out: Int32Array, text: Uint8Array) → the number of lines, or
-// minus it when `out` is too small (it needs kRowRecord + 2 int32 a line, + 2). Lines are cut as
+// rewriteChunk(chunk: Uint8Array, out: Int32Array, text: Uint8Array[, scan: Int32Array, side:
+// Uint8Array, table: Int32Array]) → the number of lines, or minus it when `out` is too small (it
+// needs kRowRecord + 2 int32 a line, + 2) or, with the scan arguments, they are (see scanChunk).
+// With them it also writes scanChunk's result for the same chunk. Lines are cut as
 // src/logs/lines.ts forEachLine cuts them. Line k's record out[6k .. 6k+5]: the line's start and
 // end in the chunk, its row's start and end in `text` (a newline included), its course's index
 // (-1: no course) and where its row is (0: `text`; -1: nowhere, JavaScript rewrites the line, and
@@ -1151,11 +1196,14 @@ bool typedArrays(napi_env env, napi_callback_info info, size_t count, const napi
 }
 
 napi_value RewriteChunk(napi_env env, napi_callback_info info) {
-  static const napi_typedarray_type types[3] = {napi_uint8_array, napi_int32_array, napi_uint8_array};
-  void* d[3];
-  size_t len[3];
-  if (!typedArrays(env, info, 3, types, d, len)) {
-    napi_throw_type_error(env, nullptr, "rewriteChunk(chunk: Uint8Array, out: Int32Array, text: Uint8Array)");
+  static const napi_typedarray_type types[6] = {napi_uint8_array, napi_int32_array, napi_uint8_array, napi_int32_array, napi_uint8_array, napi_int32_array};
+  void* d[6];
+  size_t len[6];
+  size_t argc = 0;
+  napi_get_cb_info(env, info, &argc, nullptr, nullptr, nullptr);
+  const bool withScan = argc >= 6;
+  if (!typedArrays(env, info, withScan ? 6 : 3, types, d, len)) {
+    napi_throw_type_error(env, nullptr, "rewriteChunk(chunk: Uint8Array, out: Int32Array, text: Uint8Array[, scan: Int32Array, side: Uint8Array, table: Int32Array])");
     return nullptr;
   }
   napi_value result;
@@ -1173,10 +1221,16 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
     s = (nl ? static_cast<const uint8_t*>(nl) - chunk : n1) + 1;
     lines++;
   }
-  if (lines * (kRowRecord + 2) + 2 > n2) {
+  if (lines * (kRowRecord + 2) + 2 > n2 || (withScan && (lines * kStride > len[3] || 1 + lines * kTableIntsPerLine > len[5]))) {
     napi_create_int32(env, -static_cast<int32_t>(lines), &result);
     return result;
   }
+  // with the scan arguments, also scanChunk's records of the same lines (its out, side and
+  // table), the fields of each line the rewrite took coming from the rewrite's reading
+  LineScan scan{withScan ? static_cast<int32_t*>(d[3]) : nullptr, withScan ? static_cast<uint8_t*>(d[4]) : nullptr, withScan ? len[4] : 0, 0};
+  if (withScan) strings.reset(static_cast<int32_t*>(d[5]), lines * kTableIntsPerLine / 4, chunk, static_cast<uint8_t*>(d[4]));
+  Span f[N_FIELDS];
+  LineFlags flags;
   // the thread's state, its address taken once: the compiler would otherwise look the
   // thread-local variables up again (a call) at each use in the loop
   Rewriter* wp = &rewriter;
@@ -1198,14 +1252,18 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
     rec[RR_LINE_END] = static_cast<int32_t>(e);
     rec[RR_ROW_START] = rec[RR_ROW_END] = rec[RR_COURSE] = rec[RR_SOURCE] = -1;
     const size_t nb = e - s;
+    size_t base = s;
+    bool scanned = false;
     if (nb <= kMaxBytes) {
-      const size_t base = s + syslogPrefix(chunk + s, nb);
+      base = s + syslogPrefix(chunk + s, nb);
       const size_t ob = e - base;
       if (line.size() < ob + 1 + kPad) line.resize(ob + 1 + kPad + (ob >> 1));
       memcpy(line.data(), chunk + base, ob);
       memset(line.data() + ob, 0, 1 + kPad);
       bool hasCourse = false;
-      if (w.rewriteLine(line.data(), ob, row, course, hasCourse)) {
+      const bool rewritten = w.rewriteLine(line.data(), ob, row, course, hasCourse);
+      if (withScan) scanned = rewritten ? w.fieldsForScan(line.data(), f, flags) : scanLine(line.data(), ob, f, flags);
+      if (rewritten) {
         int32_t ci = -1;
         size_t extra = 0;
         if (hasCourse) {
@@ -1232,8 +1290,10 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
         }
       }
     }
+    if (withScan) scan.record(index, s, e, base, line.data(), scanned, f, flags);
     s = e + 1;
   }
+  if (withScan) strings.out[0] = strings.n;
   int32_t* table = out + kRowRecord * lines;
   table[0] = static_cast<int32_t>(courses.size());
   table[1] = static_cast<int32_t>(at);

@@ -14,7 +14,8 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLogs } from '../scripts/generate-logs.ts';
 import { processLine } from '../src/events/line.ts';
-import { rewriteChunkNative, ROW_RECORD, RR_COURSE, RR_ROW_END, RR_ROW_START, setNativeRewriteEnabled } from '../src/events/nativeRewrite.ts';
+import { rewriteAndScanChunkNative, rewriteChunkNative, ROW_RECORD, RR_COURSE, RR_ROW_END, RR_ROW_START, setNativeRewriteEnabled } from '../src/events/nativeRewrite.ts';
+import { scanChunkNative, STRIDE, type ChunkScan } from '../src/events/nativeScan.ts';
 import { CONTEXT_SCHEMA, EVENT_STRUCT_SCHEMA, TRACKING_LOG_SCHEMA } from '../src/events/schema.ts';
 import { splitChunk } from '../src/logs/chunkTasks.ts';
 import { hasTrackingFixtures, TRACKING_FIXTURES } from './helpers/fixtures.ts';
@@ -302,6 +303,27 @@ describe.skipIf(!available)('the native rewrite gives the JavaScript rewrite, by
     }
     const taken = expectAgree(all);
     expect(taken).toBeGreaterThan(all.length * 0.3);
+  });
+});
+
+describe.skipIf(!available)('the scan fused into the rewrite (split + aggregates)', () => {
+  it('gives the very records, string table and decoded strings of scanChunk', () => {
+    const extra = [browser({ username: '5' }), browser({ context: '{"course_id": "x/y/z", "user_id": "12", "path": 7}' }), browser({ context: '{"user_id": -3, "course_id": null}' }),
+      browser({ page: '"\\u0068ttps://x/courses/a/b/c/"' }), browser({ event_type: '"problem_check"', event: '"input_i4x-a-b-problem-c_2_1=x"' }), '{"a": ' + '['.repeat(300) + ']'.repeat(300) + '}'];
+    const chunk = Buffer.from([...lines.slice(0, 3000), ...extra].join('\n'));
+    const copy = (s: ChunkScan) => ({ lines: s.lines, records: s.records.slice(0, s.lines * STRIDE), table: s.table.slice(0, 1 + 4 * s.table[0]!), side: Buffer.from(s.side.subarray(0, chunk.length)) });
+    const fused = rewriteAndScanChunkNative(chunk)!;
+    expect(fused.scan).not.toBeNull();
+    const a = copy(fused.scan!);
+    const b = copy(scanChunkNative(chunk)!);
+    expect(a.lines).toBe(b.lines);
+    expect(a.records).toEqual(b.records);
+    expect(a.table).toEqual(b.table);
+    // the decoded strings the records point at
+    for (let k = 0; k < a.table[0]!; k++) {
+      const e = 1 + 4 * k;
+      if (a.table[e] === 1) expect(a.side.subarray(a.table[e + 1]!, a.table[e + 2]!)).toEqual(b.side.subarray(b.table[e + 1]!, b.table[e + 2]!));
+    }
   });
 });
 

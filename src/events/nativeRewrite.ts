@@ -5,7 +5,7 @@
  * requires the two to agree byte for byte on every generated and fixture line.
  */
 import { latin1, utf8 } from '../bufferText.ts';
-import { loadAddon } from './nativeScan.ts';
+import { loadAddon, nativeScanEnabled, scanWith, type ChunkScan } from './nativeScan.ts';
 
 /** int32 per line in `ChunkRewrite.records`, and the meaning of each. */
 export const ROW_RECORD = 6;
@@ -46,14 +46,40 @@ export function setNativeRewriteEnabled(on: boolean): void {
 export function rewriteChunkNative(chunk: Uint8Array): ChunkRewrite | null {
   const addon = enabled ? loadAddon() : null;
   if (addon === null || addon.rewriteChunk === undefined) return null;
+  const rewrite = addon.rewriteChunk.bind(addon);
+  return rewritten(rewriteWith(chunk, (out) => rewrite(chunk, out, text)));
+}
+
+/**
+ * rewriteChunkNative and scanChunkNative of the same chunk in one pass (split + aggregates): the
+ * scan of the lines the rewrite takes reuses its reading of them. Null as rewriteChunkNative;
+ * the scan is null when the native scanner is switched off.
+ */
+export function rewriteAndScanChunkNative(chunk: Uint8Array): { rewrite: ChunkRewrite; scan: ChunkScan | null } | null {
+  const addon = enabled ? loadAddon() : null;
+  if (addon === null || addon.rewriteChunk === undefined) return null;
+  if (!nativeScanEnabled()) return { rewrite: rewriteChunkNative(chunk)!, scan: null };
+  const rewrite = addon.rewriteChunk.bind(addon);
+  let lines = 0;
+  const scan = scanWith(chunk, (out, side, table) => (lines = rewriteWith(chunk, (rw) => rewrite(chunk, rw, text, out, side, table))));
+  return { rewrite: rewritten(lines), scan };
+}
+
+/** Runs `call` (a rewriteChunk) with this thread's records, grown when too small for the chunk's lines. */
+function rewriteWith(chunk: Uint8Array, call: (out: Int32Array) => number): number {
   // rows are about as long as their lines; one that does not fit is left to JavaScript
   const room = chunk.length * 2 + 65536;
   if (text.length < room) text = Buffer.allocUnsafeSlow(room);
-  let lines = addon.rewriteChunk(chunk, records, text);
-  if (lines < 0) {
+  let lines = call(records);
+  if (lines < 0 && records.length < -lines * (ROW_RECORD + 2) + 2) {
     records = new Int32Array(Math.max(-lines, 2 * Math.floor(records.length / (ROW_RECORD + 2))) * (ROW_RECORD + 2) + 2);
-    lines = addon.rewriteChunk(chunk, records, text);
+    lines = call(records);
   }
+  return lines;
+}
+
+/** The result of a rewriteChunk call that returned `lines`. */
+function rewritten(lines: number): ChunkRewrite {
   const at = ROW_RECORD * lines;
   const n = records[at]!;
   const courses: string[] = [];

@@ -15,7 +15,7 @@ import { latin1, utf8 } from '../bufferText.ts';
 export interface FastscanAddon {
   scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array): number;
   /** native/rewrite.cc RewriteChunk (src/events/nativeRewrite.ts reads its result). */
-  rewriteChunk?(chunk: Uint8Array, out: Int32Array, text: Uint8Array): number;
+  rewriteChunk?(chunk: Uint8Array, out: Int32Array, text: Uint8Array, scan?: Int32Array, side?: Uint8Array, table?: Int32Array): number;
   groupRows?(records: Int32Array, text: Uint8Array, extra: Uint8Array, groups: Int32Array, data: Uint8Array): number;
   stride: number;
   /** The strings a V_CONST value's index names (common event sources and types). */
@@ -174,15 +174,24 @@ let table = new Int32Array(1 + 2048 * TABLE_PER_LINE);
 export function scanChunkNative(chunk: Uint8Array): ChunkScan | null {
   const a = enabled ? loadAddon() : null;
   if (a === null) return null;
+  return scanWith(chunk, (out, sideBuffer, stringTable) => a.scanChunk(chunk, out, sideBuffer, stringTable));
+}
+
+/**
+ * A scan of `chunk` made by `scan`, a native call that fills this thread's scan buffers as
+ * scanChunk does (the native rewrite's fused scan is the other one): the records are reused by
+ * the next call. `scan` returns minus the number of lines when the records are too small.
+ */
+export function scanWith(chunk: Uint8Array, scan: (out: Int32Array, side: Buffer, table: Int32Array) => number): ChunkScan {
   // the decoded strings are never longer than the chunk
   if (side.length < chunk.length) side = Buffer.allocUnsafeSlow(chunk.length);
-  let n = a.scanChunk(chunk, records, side, table);
+  let n = scan(records, side, table);
   if (n < 0) {
     const lines = Math.max(-n, 2 * (records.length / STRIDE));
     records = new Int32Array(lines * STRIDE);
     values = new Float64Array(records.buffer);
     table = new Int32Array(1 + lines * TABLE_PER_LINE);
-    n = a.scanChunk(chunk, records, side, table);
+    n = scan(records, side, table);
   }
   return { records, values, side, table, lines: n };
 }

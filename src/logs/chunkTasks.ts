@@ -15,7 +15,7 @@ import {
   PAYLOAD_TRANSCRIPT_LANGUAGE, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
-import { groupRows, rewriteChunkNative, ROW_RECORD, RR_COURSE, RR_LINE_END, RR_LINE_START, RR_ROW_END, RR_ROW_START, RR_SOURCE, type ChunkRewrite, type RowGroup } from '../events/nativeRewrite.ts';
+import { groupRows, rewriteAndScanChunkNative, rewriteChunkNative, ROW_RECORD, RR_COURSE, RR_LINE_END, RR_LINE_START, RR_ROW_END, RR_ROW_START, RR_SOURCE, type ChunkRewrite, type RowGroup } from '../events/nativeRewrite.ts';
 import { MICROS_PER_DAY, parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 import { utf8Write } from '../bufferText.ts';
@@ -90,10 +90,19 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
   const buf = asBuffer(chunk);
   const facts = collectFacts ? new FactsByCourse() : null;
   // with facts, the native scanner's facts of plain lines (the same as the rewritten row's,
-  // tested in test/personDay-generated.test.ts) cost less than reading them from the row
-  const scan = facts !== null ? scanChunkNative(buf) : null;
+  // tested in test/personDay-generated.test.ts) cost less than reading them from the row; the
+  // native rewrite makes them in the same pass
+  let rewritten: ChunkRewrite | null;
+  let scan: ChunkScan | null;
+  if (facts !== null) {
+    const both = rewriteAndScanChunkNative(buf);
+    rewritten = both?.rewrite ?? null;
+    scan = both !== null ? both.scan : scanChunkNative(buf);
+  } else {
+    rewritten = rewriteChunkNative(buf);
+    scan = null;
+  }
   const native = scan !== null ? new NativeFacts(scan, buf, facts!) : null;
-  const rewritten = rewriteChunkNative(buf);
   return rewritten !== null ? splitRewritten(buf, rewritten, facts, native) : splitInJs(buf, facts, native);
 }
 
