@@ -137,7 +137,7 @@ export class CourseOutputs {
     if (blocks.length === 0) return this.writeChain;
     let total = 0;
     for (const b of blocks) total += b.bytes.length;
-    const data = new Uint8Array(total);
+    const data = Buffer.allocUnsafeSlow(total); // every byte is written below: no zero fill
     const offsets = [0];
     let off = 0;
     for (const b of blocks) {
