@@ -548,9 +548,77 @@ int coerce(char t, const uint8_t* b, size_t va, size_t ve, bool plainString, Buf
 
 // ---------------------------------------------------------------- module_id of a string event
 
+// moduleId.ts matchCourseV1Bc (okre2, A3 on `page`): `ORG/COURSE/` or false.
+bool matchCourseV1Bc(const Text& t, std::string& out) {
+  long lastI1 = -1;
+  for (long c = t.indexOf("/courses/course-v1:", 0); c >= 0; c = t.indexOf("/courses/course-v1:", c + 1)) {
+    const long p = c + 19;
+    long i1 = -1, i2 = -1;
+    const int found = orgCourseAt(t, p, lastI1, i1, i2);
+    if (found == OC_STOP) return false;
+    lastI1 = i1;
+    if (found == OC_NEXT) continue;
+    long runEnd = t.indexOf('+', i2 + 1);
+    if (runEnd < 0) runEnd = t.n;
+    for (long sl = t.indexOf('/', i2 + 2); sl >= 0 && sl + 1 < runEnd; sl = t.indexOf('/', sl + 1)) {
+      if (t.s[sl + 1] == 'b' || t.s[sl + 1] == 'c') {
+        out.assign(t.s + p, i1 - p).append("/").append(t.s + i1 + 1, i2 - i1 - 1).append("/");
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// moduleId.ts matchInputGreedyId (okre2a, A3): the id's range [from, to) of t, or false.
+bool matchInputGreedyId(const Text& t, long& from, long& to) {
+  for (long a = t.indexOf("input_", 0); a >= 0;) {
+    const long e = t.indexOf('=', a + 6);
+    if (e < 0) return false;
+    for (long u = t.lastIndexOf("_", e - 1); u >= a + 7; u = t.lastIndexOf("_", u - 1)) {
+      long v = u + 1;
+      while (v < e && digit(t.s[v])) v++;
+      if (v > u + 1 && v + 1 < e && t.s[v] == '_') return from = a + 6, to = u, true;
+    }
+    a = t.indexOf("input_", e + 1);
+  }
+  return false;
+}
+
+// moduleId.ts matchInputI4xLazy (cidre11a: A3, B12): `ORG/COURSE/TYPE/ID` or false.
+bool matchInputI4xLazy(const Text& t, std::string& out) {
+  const long n = t.n;
+  const long lastEq = t.lastIndexOf("=", n);
+  if (lastEq < 0) return false;
+  long scannedTo = -1;  // the u range of the last scanned start ended here (at a "\n" or at n)
+  for (long st = t.indexOf("input_i4x-", 0); st >= 0; st = t.indexOf("input_i4x-", st + 1)) {
+    const long p = st + 10;
+    const long d1 = t.indexOf('-', p);
+    if (d1 < 0) return false;
+    const long d2 = t.indexOf('-', d1 + 1);
+    if (d2 < 0) return false;
+    const long d3 = t.indexOf('-', d2 + 1);
+    if (d3 < 0) return false;
+    if (d1 == p || d2 == d1 + 1 || d3 == d2 + 1) continue;
+    if (d3 + 1 < scannedTo) continue;
+    long hi = t.indexOf('\n', d3 + 1);
+    if (hi < 0) hi = n;
+    scannedTo = hi;
+    for (long u = t.indexOf('_', d3 + 2); u >= 0 && u < hi; u = t.indexOf('_', u + 1)) {
+      long v = u + 1;
+      while (v < n && digit(t.s[v])) v++;
+      if (v > u + 1 && v + 1 < n && t.s[v] == '_' && t.s[v + 1] != '=' && lastEq > v + 1) {
+        joinRanges(t, out, {{p, d1}, {d1 + 1, d2}, {d2 + 1, d3}, {d3 + 1, u}});
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // moduleId.ts guessModuleId for an `event` that stays a string (s[0, n), decoded): the rules
 // objectEventModuleId follows, with the string rules in their places. Returns 1 with `out` set,
-// 0 for no module_id, -1 when JavaScript must decide (A3, B2d, B12, B13's goto_position).
+// 0 for no module_id, -1 when JavaScript must decide (B2d, B13's goto_position).
 int stringEventModuleId(const Text& type, const Text* path, int source, const Text& s, const PageAndNew& pn, std::string& out) {
   std::string a5, a6;
   const long etCv1 = type.indexOf("/courses/course-v1:", 0);
@@ -562,7 +630,17 @@ int stringEventModuleId(const Text& type, const Text* path, int source, const Te
     if (c >= 0 && scanXblockV1(*path, c, out, a6)) return 1;  // A2
   }
   const bool input = s.startsWith("input_", 0);
-  if (input && type.indexOf("problem", 0) >= 0) return -1;  // A3
+  if (input && type.indexOf("problem", 0) >= 0) {  // A3
+    if (pn.pageKind == 3) return 0;                 // pageOrEmpty raises: no module_id
+    std::string orgCourse;
+    if (matchCourseV1Bc(pn.pageKind == 1 ? pn.page : Text{"", 0}, orgCourse)) {
+      const long amp = s.indexOf('&', 0);
+      const Text head{s.s, amp < 0 ? s.n : amp};
+      long from, to;
+      if (matchInputGreedyId(head, from, to)) return out = orgCourse + "problem/", head.append(out, from, to), 1;
+    }
+    if (matchInputI4xLazy(s, out)) return 1;
+  }
   if (!a5.empty()) return out = a5, 1;                       // A5
   if (!a6.empty()) return out = a6, 1;                       // A6
   if (matchBlockV1(s, out)) return 1;                        // A9
@@ -588,7 +666,7 @@ int stringEventModuleId(const Text& type, const Text* path, int source, const Te
     if (matchXblockI4x(type, out)) return 1;                                          // B10
   }
   if (!samePath && matchXblockI4x(*path, out)) return 1;  // B11
-  if (input) return -1;                                   // B12
+  if (input && matchInputI4xLazy(s, out)) return 1;      // B12
   if (etHasSlash && type.indexOf("i4x://", 0) >= 0 && matchCidre3(type, out)) {
     return type.indexOf("/goto_position", 0) >= 0 ? -1 : 1;  // B13
   }
