@@ -7,8 +7,9 @@
 // line: nothing is shared). It gives up on, among others: escaped or R17-touched keys (a key
 // holding '-' or '.', starting with a digit, `i4x-` or `xblock.`), repeated keys, `_id`, `mongoid`,
 // `module_id`, a top-level `course_id` or `event_struct`, a context that is not an object, an
-// event that is neither an object nor a string, the module_id rules that read `page`, `new` or
-// POST.position, and values that R19 would have to coerce from a string with escapes.
+// event that is neither an object nor a string, module_id's B2d and B13's goto_position suffix,
+// text that may be JSON nested deeper than the scanner reads, and values that R19 would have to
+// coerce from a string with escapes.
 // test/nativeRewrite.test.ts requires its output to equal the JavaScript rewrite, byte for byte,
 // on every generated and fixture line and on hand-made cases.
 //
