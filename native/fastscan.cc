@@ -202,6 +202,19 @@ inline size_t ws(const uint8_t* b, size_t i) {
   return i;
 }
 
+// Whether p[0, n) is all ASCII, eight bytes at a time.
+inline bool asciiBytes(const uint8_t* p, size_t n) {
+  uint64_t high = 0;
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    uint64_t w;
+    memcpy(&w, p + k, 8);
+    high |= w;
+  }
+  for (; k < n; k++) high |= p[k];
+  return (high & 0x8080808080808080ULL) == 0;
+}
+
 // A string; i is just after its opening quote. Returns the index after the closing quote or
 // SIZE_MAX; sets esc when it held an escape.
 size_t scanString(const uint8_t* b, size_t i, bool& esc) {
@@ -559,8 +572,7 @@ bool readStringOrNull(const uint8_t* b, size_t i, Span& out, size_t& end) {
     if (esc) {
       out = {V_ESCAPED, static_cast<int32_t>(i), static_cast<int32_t>(e)};  // with its quotes
     } else {
-      bool ascii = true;
-      for (size_t k = i + 1; k + 1 < e; k++) ascii &= b[k] < 0x80;
+      const bool ascii = asciiBytes(b + i + 1, e - i - 2);
       out = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(i + 1), static_cast<int32_t>(e - 1)};
     }
     return true;
@@ -779,8 +791,7 @@ bool scanVideoPayload(const uint8_t* b, size_t n, VideoValue* v, uint8_t* side, 
       const size_t e = scanString(b, at + 1, esc);
       if (e == SIZE_MAX || esc) return SIZE_MAX;
       if (key != VK_ID && !isPlainDecimal(b, at + 1, e - 1)) return SIZE_MAX;
-      bool ascii = true;
-      for (size_t k = at + 1; k + 1 < e; k++) ascii &= b[k] < 0x80;
+      const bool ascii = asciiBytes(b + at + 1, e - at - 2);
       const size_t len = e - 1 - (at + 1);
       memcpy(side + sideAt, b + at + 1, len);
       v[key] = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(sideAt), static_cast<int32_t>(sideAt + len), 0};
