@@ -210,20 +210,25 @@ enum TopKind {
 constexpr Name kR13Top[] = {name("referer"), name("accept_language"), name("nonInteraction"), name("label"), name("roles"), name("environment"), name("minion_id")};
 constexpr int kNumR13Top = 7;
 
+// The scan field (fastscan.cc Field) a top-level or context key is, in the kind's bits 8 and up
+// (0: none), so the fused scan need not look the names up again.
+constexpr int field(int f) { return (f + 1) << 8; }
+inline int scanFieldOf(int kind) { return (kind >> 8) - 1; }
+
 int topKind(const char* k, size_t n) {
   auto is = [&](const char* lit) { return memcmp(k, lit, n) == 0; };  // n is lit's length in each case
   switch (n) {
-    case 2: return is("ip") ? TK_SCALAR : RK_OTHER;
+    case 2: return is("ip") ? TK_SCALAR | field(F_IP) : RK_OTHER;
     case 3: return is("_id") ? TK_GIVE_UP : RK_OTHER;
-    case 4: return is("time") ? TK_TIME : is("page") || is("host") || is("name") ? TK_SCALAR : RK_OTHER;
-    case 5: return is("event") ? TK_EVENT : is("agent") || is("vname") ? TK_SCALAR : is("label") ? TK_R13 + 3 * 16 : is("roles") ? TK_R13 + 4 * 16 : RK_OTHER;
+    case 4: return is("time") ? TK_TIME | field(F_TIME) : is("page") ? TK_SCALAR | field(F_PAGE) : is("host") || is("name") ? TK_SCALAR : RK_OTHER;
+    case 5: return is("event") ? TK_EVENT | field(F_EVENT) : is("agent") || is("vname") ? TK_SCALAR : is("label") ? TK_R13 + 3 * 16 : is("roles") ? TK_R13 + 4 * 16 : RK_OTHER;
     case 6: return is("datafn") ? TK_SCALAR : RK_OTHER;
     case 7: return is("context") ? TK_CONTEXT : is("session") ? TK_SCALAR : is("referer") ? TK_R13 : is("mongoid") ? TK_GIVE_UP : RK_OTHER;
-    case 8: return is("username") ? TK_SCALAR : is("event_js") ? TK_GIVE_UP : RK_OTHER;
+    case 8: return is("username") ? TK_SCALAR | field(F_USERNAME) : is("event_js") ? TK_GIVE_UP : RK_OTHER;
     case 9: return is("course_id") || is("module_id") ? TK_GIVE_UP : is("minion_id") ? TK_R13 + 6 * 16 : RK_OTHER;
-    case 10: return is("event_type") ? TK_SCALAR : RK_OTHER;
+    case 10: return is("event_type") ? TK_SCALAR | field(F_EVENT_TYPE) : RK_OTHER;
     case 11: return is("environment") ? TK_R13 + 5 * 16 : RK_OTHER;
-    case 12: return is("event_source") ? TK_SCALAR : is("event_struct") ? TK_GIVE_UP : RK_OTHER;
+    case 12: return is("event_source") ? TK_SCALAR | field(F_EVENT_SOURCE) : is("event_struct") ? TK_GIVE_UP : RK_OTHER;
     case 14: return is("nonInteraction") ? TK_R13 + 2 * 16 : RK_OTHER;
     case 15: return is("accept_language") ? TK_R13 + 1 * 16 : RK_OTHER;
     default: return RK_OTHER;
@@ -237,9 +242,10 @@ constexpr Name kR12ModuleMoved[] = {name("usage_key"), name("original_usage_vers
 int ctxKind(const char* k, size_t n) {
   static constexpr Name scalars[] = {name("org_id"), name("username"), name("ip"), name("host"), name("session"), name("path")};
   int at;
-  if (n == 9 && memcmp(k, "course_id", 9) == 0) return CK_COURSE_ID;
+  if (n == 9 && memcmp(k, "course_id", 9) == 0) return CK_COURSE_ID | field(F_CTX_COURSE);
   if (n == 16 && memcmp(k, "course_user_tags", 16) == 0) return CK_TAGS;
-  if (n == 7 && memcmp(k, "user_id", 7) == 0) return CK_USER_ID;
+  if (n == 7 && memcmp(k, "user_id", 7) == 0) return CK_USER_ID | field(F_CTX_USER);
+  if (n == 4 && memcmp(k, "path", 4) == 0) return CK_SCALAR | field(F_CTX_PATH);
   if (n == 5 && memcmp(k, "agent", 5) == 0) return CK_AGENT;
   if (n == 6 && memcmp(k, "module", 6) == 0) return CK_MODULE;
   if (n == 5 && memcmp(k, "label", 5) == 0) return CK_LABEL;
@@ -944,7 +950,7 @@ struct Rewriter {
     // the moved keys in R12's order, whatever their order in the line
     const Member* moved[6] = {};
     for (const Member& m : ctx)
-      if ((m.kind & 15) == CK_MOVED) moved[m.kind >> 4] = &m;
+      if ((m.kind & 15) == CK_MOVED) moved[(m.kind >> 4) & 15] = &m;
     for (int k = 0; k < 6; k++) {
       if (moved[k] == nullptr) continue;
       a += ",\"";
@@ -984,27 +990,26 @@ struct Rewriter {
       return true;
     };
     for (const Member& m : top) {
-      const int field = topKey(reinterpret_cast<const char*>(b + m.ka + 1), m.ke - m.ka - 2);
-      if (field == K_NONE) continue;
-      if (field == F_EVENT) {
-        f[F_EVENT] = {V_TEXT, static_cast<int32_t>(m.va), static_cast<int32_t>(m.ve)};
-      } else if (field == K_CONTEXT) {
+      if ((m.kind & 15) == TK_CONTEXT) {
         flags.contextKind = 1;
         for (const Member& c : ctx) {
-          const int cf = ctxKey(reinterpret_cast<const char*>(b + c.ka + 1), c.ke - c.ka - 2);
+          const int cf = scanFieldOf(c.kind);
           if (cf == F_CTX_PATH) {
             // (rewriteLine takes only a string or null path; scanContext's V_OTHER kept all the same)
             if (!stringOrNull(c, f[F_CTX_PATH])) f[F_CTX_PATH] = {V_OTHER, static_cast<int32_t>(c.va), static_cast<int32_t>(c.ve)};
           } else if (cf == F_CTX_USER && (b[c.va] == '-' || digit(b[c.va]))) {
             f[F_CTX_USER] = {V_NUMBER, static_cast<int32_t>(c.va), static_cast<int32_t>(c.ve)};
-          } else if (cf != K_NONE && !stringOrNull(c, f[cf])) {
+          } else if (cf >= 0 && !stringOrNull(c, f[cf])) {
             return false;
           }
         }
-      } else if (field >= 0 && field < N_FIELDS) {
-        if (!stringOrNull(m, f[field])) return false;
-      } else {
-        return false;  // _id, module_id: not in a line rewriteLine took
+        continue;
+      }
+      const int field = scanFieldOf(m.kind);
+      if (field == F_EVENT) {
+        f[F_EVENT] = {V_TEXT, static_cast<int32_t>(m.va), static_cast<int32_t>(m.ve)};
+      } else if (field >= 0 && !stringOrNull(m, f[field])) {
+        return false;
       }
     }
     return true;
@@ -1024,7 +1029,7 @@ struct Rewriter {
         case TK_TIME: mTime = &m; break;
         case TK_CONTEXT: mCtx = &m; break;
         case TK_EVENT: mEvent = &m; break;
-        case TK_R13: r13[m.kind >> 4] = &m; break;
+        case TK_R13: r13[(m.kind >> 4) & 15] = &m; break;
         case TK_SCALAR:
           if (keyIs(b, m, name("event_type"))) mType = &m;
           else if (keyIs(b, m, name("event_source"))) mSource = &m;
