@@ -154,6 +154,9 @@ function splitRewritten(buf: Buffer, rw: ChunkRewrite, facts: FactsByCourse | nu
       continue;
     }
     const raw = buf.toString('utf8', start, end);
+    // a line that ends in the rejects never keeps a native row as well (the two paths agree that
+    // no line takes both; this holds it even if they did not)
+    rec[r + RR_SOURCE] = -1;
     try {
       const out = processLine(raw);
       if (!out.ok) {
@@ -162,7 +165,10 @@ function splitRewritten(buf: Buffer, rw: ChunkRewrite, facts: FactsByCourse | nu
       }
       const key = out.courseId ?? '';
       if (facts !== null && key !== '') addRowFacts(facts.get(key), out);
-      if (rewritten) continue; // the native row is this row (only the facts were wanted)
+      if (rewritten) {
+        rec[r + RR_SOURCE] = 0; // the native row is this row (only the facts were wanted)
+        continue;
+      }
       const a = extra.len;
       extra.push(JSON.stringify(out.row));
       rec[r + RR_ROW_START] = a;
