@@ -215,26 +215,26 @@ inline bool asciiBytes(const uint8_t* p, size_t n) {
   return (high & 0x8080808080808080ULL) == 0;
 }
 
+#if defined(__SSE2__)
+// Of the 16 bytes at p, those a JSON string cannot hold as they are — '"', '\\' and control
+// characters — as a bit mask (bit k: p[k]).
+inline int stringSpecials16(const uint8_t* p) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x));  // x <= 0x1f, unsigned
+  return _mm_movemask_epi8(hit);
+}
+#endif
+
 // A string; i is just after its opening quote. Returns the index after the closing quote or
 // SIZE_MAX; sets esc when it held an escape.
 size_t scanString(const uint8_t* b, size_t i, bool& esc) {
   esc = false;
   for (;;) {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x1f);
-    for (;;) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
-      const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                       _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));  // x <= 0x1f, unsigned
-      const int m = _mm_movemask_epi8(hit);
-      if (m != 0) {
-        i += __builtin_ctz(static_cast<unsigned>(m));
-        break;
-      }
-      i += 16;
-    }
+    int m;
+    while ((m = stringSpecials16(b + i)) == 0) i += 16;
+    i += __builtin_ctz(static_cast<unsigned>(m));
 #else
     while (b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) i++;
 #endif
@@ -482,12 +482,13 @@ int keyOf(const uint8_t* b, size_t a, size_t e, bool esc) {
 
 // ---------------------------------------------------------------- walking and skipping values
 
-// The members of an object; i is just after its '{'. For each member, onMember(key, i) gets the
-// key as Match names it (K_NONE for the others) and i at the value's first byte, and returns the
-// index just after the value, or SIZE_MAX to give up. Returns the index after the '}', or
-// SIZE_MAX when the object is invalid or onMember gave up.
-template <int (*Match)(const char*, size_t), typename OnMember>
-inline size_t walkObject(const uint8_t* b, size_t i, OnMember&& onMember) {
+// The members of an object; i is just after its '{'. For each member, walkMembers' onMember(ka,
+// ke, esc, i) gets the key's quoted text b[ka, ke) (esc: it holds an escape) and walkObject's
+// onMember(key, i) the key as Match names it (K_NONE for the others); i is at the value's first
+// byte, and onMember returns the index just after the value, or SIZE_MAX to give up. Both return
+// the index after the '}', or SIZE_MAX when the object is invalid or onMember gave up.
+template <typename OnMember>
+inline size_t walkMembers(const uint8_t* b, size_t i, OnMember&& onMember) {
   uint8_t c = b[i];
   if (c <= 32) c = b[i = ws(b, i)];
   if (c == '}') return i + 1;
@@ -497,14 +498,14 @@ inline size_t walkObject(const uint8_t* b, size_t i, OnMember&& onMember) {
     bool esc;
     i = scanString(b, i + 1, esc);
     if (i == SIZE_MAX) return SIZE_MAX;
-    const int key = keyOf<Match>(b, kStart, i, esc);
+    const size_t kEnd = i;
     if (b[i] != ':') {
       i = ws(b, i);
       if (b[i] != ':') return SIZE_MAX;
     }
     c = b[++i];
     if (c <= 32) i = ws(b, i);
-    i = onMember(key, i);
+    i = onMember(kStart, kEnd, esc, i);
     if (i == SIZE_MAX) return SIZE_MAX;
     c = b[i];
     if (c <= 32) c = b[i = ws(b, i)];
@@ -517,6 +518,11 @@ inline size_t walkObject(const uint8_t* b, size_t i, OnMember&& onMember) {
       return SIZE_MAX;
     }
   }
+}
+
+template <int (*Match)(const char*, size_t), typename OnMember>
+inline size_t walkObject(const uint8_t* b, size_t i, OnMember&& onMember) {
+  return walkMembers(b, i, [&](size_t ka, size_t ke, bool esc, size_t at) { return onMember(keyOf<Match>(b, ka, ke, esc), at); });
 }
 
 size_t skipValue(const uint8_t* b, size_t i, int depth);
@@ -1079,19 +1085,32 @@ struct CoursePrefixes {
   bool hasOpaque = false;
 };
 
-void coursePrefixes(const char* id, size_t n, CoursePrefixes& p) {
-  p.raw.assign(id, n);
-  std::string slashId(id, n);
-  // ids.ts OPAQUE_COURSE_KEY: ^course-v1:([^+/]+)\+([^+/]+)\+([^+/]+)$
-  if (startsWith(id, n, "course-v1:")) {
-    const std::string rest(id + 10, n - 10);
-    const size_t a = rest.find('+');
-    const size_t b = a == std::string::npos ? a : rest.find('+', a + 1);
-    if (b != std::string::npos && rest.find('+', b + 1) == std::string::npos && rest.find('/') == std::string::npos && a > 0 &&
-        b > a + 1 && b + 1 < rest.size()) {
-      slashId = rest.substr(0, a) + "/" + rest.substr(a + 1, b - a - 1) + "/" + rest.substr(b + 1);
+// ids.ts slashCourseId: `course-v1:ORG+NUM+RUN` (OPAQUE_COURSE_KEY, parts free of `+` and `/`) → ORG/NUM/RUN;
+// any other id as it is.
+void slashCourseId(const char* s, size_t n, std::string& out) {
+  out.assign(s, n);
+  if (!startsWith(s, n, "course-v1:")) return;
+  size_t part[3][2];
+  size_t i = 10;
+  for (int k = 0; k < 3; k++) {
+    const size_t a = i;
+    while (i < n && s[i] != '+' && s[i] != '/') i++;
+    if (i == a) return;
+    part[k][0] = a;
+    part[k][1] = i;
+    if (k < 2) {
+      if (i >= n || s[i] != '+') return;
+      i++;
     }
   }
+  if (i != n) return;
+  out.assign(s + part[0][0], part[0][1] - part[0][0]).append("/").append(s + part[1][0], part[1][1] - part[1][0]).append("/").append(s + part[2][0], part[2][1] - part[2][0]);
+}
+
+void coursePrefixes(const char* id, size_t n, CoursePrefixes& p) {
+  p.raw.assign(id, n);
+  std::string slashId;
+  slashCourseId(id, n, slashId);
   p.slash = "/courses/" + slashId + "/";
   size_t slashes = 0;
   for (char c : slashId) slashes += c == '/';
@@ -1637,8 +1656,12 @@ struct PageAndNew {
   int32_t newA, newE;
 };
 
-// moduleId.ts matchCourseV1Courseware (okre5 on `page`, A8c): `ORG/COURSE/` or false.
-bool matchCourseV1Courseware(const Text& t, std::string& out) {
+// The candidates of moduleId.ts's opaque-key page matchers (okre2: matchCourseV1Bc, okre5:
+// matchCourseV1Courseware): for each `/courses/course-v1:ORG+COURSE+` with ORG and COURSE
+// non-empty, atRun(i2, runEnd) — i2 the `+` after COURSE, runEnd the end of RUN's `+`-free run —
+// returns 1 (matched: `out` := `ORG/COURSE/`), 0 (try the next candidate) or -1 (no match at all).
+template <typename AtRun>
+bool courseV1Candidates(const Text& t, std::string& out, AtRun&& atRun) {
   long lastI1 = -1;
   for (long c = t.indexOf("/courses/course-v1:", 0); c >= 0; c = t.indexOf("/courses/course-v1:", c + 1)) {
     const long p = c + 19;
@@ -1649,19 +1672,38 @@ bool matchCourseV1Courseware(const Text& t, std::string& out) {
     if (found == OC_NEXT) continue;
     long runEnd = t.indexOf('+', i2 + 1);
     if (runEnd < 0) runEnd = t.n;
-    for (long q = t.indexOf("/courseware/", i2 + 2); q >= 0 && q < runEnd; q = t.indexOf("/courseware/", q + 1)) {
-      const long k1 = t.indexOf('/', q + 12);
-      if (k1 < 0) return false;
-      if (k1 == q + 12) continue;
-      const long k2 = t.indexOf('/', k1 + 1);
-      if (k2 < 0) return false;
-      if (k2 > k1 + 1) {
-        out.assign(t.s + p, i1 - p).append("/").append(t.s + i1 + 1, i2 - i1 - 1).append("/");
-        return true;
-      }
+    const int r = atRun(i2, runEnd);
+    if (r < 0) return false;
+    if (r > 0) {
+      out.assign(t.s + p, i1 - p).append("/").append(t.s + i1 + 1, i2 - i1 - 1).append("/");
+      return true;
     }
   }
   return false;
+}
+
+// moduleId.ts matchCourseV1Courseware (okre5 on `page`, A8c): `ORG/COURSE/` or false.
+bool matchCourseV1Courseware(const Text& t, std::string& out) {
+  return courseV1Candidates(t, out, [&](long i2, long runEnd) {
+    for (long q = t.indexOf("/courseware/", i2 + 2); q >= 0 && q < runEnd; q = t.indexOf("/courseware/", q + 1)) {
+      const long k1 = t.indexOf('/', q + 12);
+      if (k1 < 0) return -1;
+      if (k1 == q + 12) continue;
+      const long k2 = t.indexOf('/', k1 + 1);
+      if (k2 < 0) return -1;
+      if (k2 > k1 + 1) return 1;
+    }
+    return 0;
+  });
+}
+
+// moduleId.ts matchCourseV1Bc (okre2, A3 on `page`): `ORG/COURSE/` or false.
+bool matchCourseV1Bc(const Text& t, std::string& out) {
+  return courseV1Candidates(t, out, [&](long i2, long runEnd) {
+    for (long sl = t.indexOf('/', i2 + 2); sl >= 0 && sl + 1 < runEnd; sl = t.indexOf('/', sl + 1))
+      if (t.s[sl + 1] == 'b' || t.s[sl + 1] == 'c') return 1;
+    return 0;
+  });
 }
 
 // moduleId.ts pyStr of event.new for B2a's position: 1 with `out` set for an ASCII string without
@@ -1695,6 +1737,53 @@ bool pageCloseRule(const Text& page, std::string& out) {
   return sLast >= 0 && coursewareAtEnd(page, f, sLast, 1, "chapter", "/", out);
 }
 
+// The rules every kind of event reaches the same way (moduleId.ts guessModuleId), shared by
+// objectEventModuleId and the rewrite's stringEventModuleId.
+struct TypeAndPath {
+  const Text& type;
+  const Text* path;  // context.path; nullptr when it is not a string (an error: no module_id)
+  bool samePath;     // a server event's path is usually its type: the path rules would repeat the type's
+  bool etHasSlash;
+  TypeAndPath(const Text& t, const Text* p)
+      : type(t), path(p), samePath(p != nullptr && p->n == t.n && memcmp(p->s, t.s, t.n) == 0), etHasSlash(t.indexOf('/', 0) >= 0) {}
+};
+
+// A1 on the type, then A2 on the path: 1 with `out` set, 0 when the path is not a string (no
+// module_id), 2 to go on; a5 and a6 get the okre3 results that A5 and A6 take later.
+int xblockRulesA1A2(const TypeAndPath& tp, std::string& out, std::string& a5, std::string& a6) {
+  const long etCv1 = tp.type.indexOf("/courses/course-v1:", 0);
+  if (etCv1 >= 0 && scanXblockV1(tp.type, etCv1, out, a5)) return 1;  // A1
+  if (tp.path == nullptr) return 0;
+  if (!tp.samePath) {
+    const long c = tp.path->indexOf("/courses/course-v1:", 0);
+    if (c >= 0 && scanXblockV1(*tp.path, c, out, a6)) return 1;  // A2
+  }
+  return 2;
+}
+
+// B3..B10 on the type (they all need a '/' in it), then B11 on the path: true with `out` set.
+bool urlRulesB3toB11(const TypeAndPath& tp, std::string& out) {
+  const Text& type = tp.type;
+  if (tp.etHasSlash) {
+    if (matchForumUrl(type, out)) return true;  // B3..B6
+    const long f = finalSlash(type);
+    const long sLast = lastSegmentStart(type, f);
+    if (sLast >= 0) {
+      if (coursewareAtEnd(type, f, sLast, 2, "sequential", "/", out)) return true;  // B7
+      if (coursewareAtEnd(type, f, sLast, 1, "chapter", "", out)) return true;      // B8
+    }
+    if (type.indexOf("/jump_to_id/", 0) >= 0 && matchJumpToId(type, out)) return true;  // B9
+    if (matchXblockI4x(type, out)) return true;                                          // B10
+  }
+  return !tp.samePath && matchXblockI4x(*tp.path, out);  // B11
+}
+
+// B13 on the type: 1 with `out` set, -1 for goto_position (its suffix is left to JavaScript), 0.
+int cidre3RuleB13(const TypeAndPath& tp, std::string& out) {
+  if (!(tp.etHasSlash && tp.type.indexOf("i4x://", 0) >= 0 && matchCidre3(tp.type, out))) return 0;
+  return tp.type.indexOf("/goto_position", 0) >= 0 ? -1 : 1;
+}
+
 // module_id (moduleId.ts guessModuleId) of a line whose `event` is an object, without `_id` or
 // `module_id` of its own: `type` the event type, `path` context.path (nullptr when it is not a
 // string: an error, no module_id), `source` 0 absent, 1 "browser", 2 another value; `id` and
@@ -1703,16 +1792,10 @@ bool pageCloseRule(const Text& page, std::string& out) {
 // read `page`, `new` or POST.position: A8c, B2a, B2b, B13's goto_position).
 int objectEventModuleId(const Text& type, const Text* path, int source, const uint8_t* b, int32_t idA, int32_t idE, int32_t pidA, int32_t pidE,
                         std::string& out, const PageAndNew* pn = nullptr) {
+  const TypeAndPath tp(type, path);
   std::string a5, a6;
-  const long etCv1 = type.indexOf("/courses/course-v1:", 0);
-  if (etCv1 >= 0 && scanXblockV1(type, etCv1, out, a5)) return 1;  // A1
-  if (path == nullptr) return 0;
-  // a server event's path is usually its type: the path rules would repeat the type's
-  const bool samePath = path->n == type.n && memcmp(path->s, type.s, type.n) == 0;
-  if (!samePath) {
-    const long c = path->indexOf("/courses/course-v1:", 0);
-    if (c >= 0 && scanXblockV1(*path, c, out, a6)) return 1;  // A2
-  }
+  const int a1a2 = xblockRulesA1A2(tp, out, a5, a6);
+  if (a1a2 != 2) return a1a2;
   // A3, A4 need a string or array event
   if (!a5.empty()) return out = a5, 1;  // A5
   if (!a6.empty()) return out = a6, 1;  // A6
@@ -1753,23 +1836,9 @@ int objectEventModuleId(const Text& type, const Text* path, int source, const ui
     }
   }
   // B2d and B2e need a string or array event
-  const bool etHasSlash = type.indexOf('/', 0) >= 0;
-  if (etHasSlash) {
-    if (matchForumUrl(type, out)) return 1;  // B3..B6
-    const long f = finalSlash(type);
-    const long sLast = lastSegmentStart(type, f);
-    if (sLast >= 0) {
-      if (coursewareAtEnd(type, f, sLast, 2, "sequential", "/", out)) return 1;  // B7
-      if (coursewareAtEnd(type, f, sLast, 1, "chapter", "", out)) return 1;      // B8
-    }
-    if (type.indexOf("/jump_to_id/", 0) >= 0 && matchJumpToId(type, out)) return 1;  // B9
-    if (matchXblockI4x(type, out)) return 1;                                          // B10
-  }
-  if (!samePath && matchXblockI4x(*path, out)) return 1;  // B11
+  if (urlRulesB3toB11(tp, out)) return 1;
   // B12 needs a string event
-  if (etHasSlash && type.indexOf("i4x://", 0) >= 0 && matchCidre3(type, out)) {
-    return type.indexOf("/goto_position", 0) >= 0 ? -1 : 1;  // B13 (its position suffix is left to JavaScript)
-  }
+  if (const int r = cidre3RuleB13(tp, out); r != 0) return r;
   // B15, B16 need a string event; B17 on a problem_id Python finds true (an error unless a string)
   if (pidA >= 0) {
     const int truthy = pyTruthy(b, pidA, pidE);
@@ -2616,6 +2685,17 @@ size_t syslogPrefix(const uint8_t* p, size_t n) {
   return at != nullptr ? lead + 26 : 0;
 }
 
+// Line [s, e) of a chunk copied into `line` as the scanners read it: from after a syslog prefix,
+// if it has one, with a NUL and padding after it. Returns where the copy starts in the chunk.
+size_t lineToScratch(const uint8_t* chunk, size_t s, size_t e, std::vector<uint8_t>& line) {
+  const size_t base = s + syslogPrefix(chunk + s, e - s);
+  const size_t ob = e - base;
+  if (line.size() < ob + 1 + kPad) line.resize(ob + 1 + kPad + (ob >> 1));
+  memcpy(line.data(), chunk + base, ob);
+  memset(line.data() + ob, 0, 1 + kPad);
+  return base;
+}
+
 // The record of one line (ScanChunk's per-line work, shared with the rewrite's fused scan): the
 // line is in `b` (the scratch: its object's bytes, which start at `base` in the chunk), and `ok`
 // says whether its fields `f` and `flags` were read.
@@ -2623,7 +2703,7 @@ struct LineScan {
   int32_t* out;
   uint8_t* side;
   size_t sideCap, sideAt;
-  VideoValue video[N_VIDEO_KEYS];
+  VideoValue video[N_VIDEO_KEYS] = {};
 
   void record(size_t index, size_t s, size_t e, size_t base, const uint8_t* b, bool ok, Span* f, const LineFlags& flags) {
     int32_t* rec = out + index * kStride;
@@ -2742,12 +2822,8 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
     // the object's first byte in the chunk: after a syslog prefix, if the line has one
     size_t base = s;
     if (nb <= kMaxBytes) {
-      base = s + syslogPrefix(chunk + s, nb);
-      const size_t ob = e - base;
-      if (scratch.size() < ob + 1 + kPad) scratch.resize(ob + 1 + kPad + (ob >> 1));
-      memcpy(scratch.data(), chunk + base, ob);
-      memset(scratch.data() + ob, 0, 1 + kPad);
-      ok = scanLine(scratch.data(), ob, f, flags);
+      base = lineToScratch(chunk, s, e, scratch);
+      ok = scanLine(scratch.data(), e - base, f, flags);
     }
     scan.record(index, s, e, base, scratch.data(), ok, f, flags);
     s = e + 1;

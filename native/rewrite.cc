@@ -51,13 +51,8 @@ void appendJsString(const uint8_t* s, size_t n, Out& out) {
   size_t i = 0;
   for (;;) {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x1f);
     while (i + 16 <= n) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-      const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)), _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
-      const int m = _mm_movemask_epi8(hit);
+      const int m = stringSpecials16(s + i);
       if (m != 0) {
         i += __builtin_ctz(static_cast<unsigned>(m));
         break;
@@ -101,34 +96,6 @@ struct Member {
   int kind;
   bool plainString;  // the value is a string without escapes: its JSON text is its bytes
 };
-
-// walkObject, handing each member's key span (quotes included) and escape flag to
-// onMember(ka, ke, esc, at), which returns the index after the value or SIZE_MAX.
-template <typename OnMember>
-size_t walkMembers(const uint8_t* b, size_t i, OnMember&& onMember) {
-  uint8_t c = b[i = ws(b, i)];
-  if (c == '}') return i + 1;
-  for (;;) {
-    if (c != '"') return SIZE_MAX;
-    const size_t ka = i;
-    bool esc;
-    i = scanString(b, i + 1, esc);
-    if (i == SIZE_MAX) return SIZE_MAX;
-    const size_t ke = i;
-    i = ws(b, i);
-    if (b[i] != ':') return SIZE_MAX;
-    i = onMember(ka, ke, esc, ws(b, i + 1));
-    if (i == SIZE_MAX) return SIZE_MAX;
-    c = b[i = ws(b, i)];
-    if (c == ',') {
-      c = b[i = ws(b, i + 1)];
-    } else if (c == '}') {
-      return i + 1;
-    } else {
-      return SIZE_MAX;
-    }
-  }
-}
 
 // A key R17 leaves alone, and that this code reads as it is: no escape, not `__proto__`.
 inline bool plainKey(const uint8_t* b, size_t ka, size_t ke, bool esc) {
@@ -555,28 +522,6 @@ int coerce(char t, const uint8_t* b, size_t va, size_t ve, bool plainString, Buf
 
 // ---------------------------------------------------------------- module_id of a string event
 
-// moduleId.ts matchCourseV1Bc (okre2, A3 on `page`): `ORG/COURSE/` or false.
-bool matchCourseV1Bc(const Text& t, std::string& out) {
-  long lastI1 = -1;
-  for (long c = t.indexOf("/courses/course-v1:", 0); c >= 0; c = t.indexOf("/courses/course-v1:", c + 1)) {
-    const long p = c + 19;
-    long i1 = -1, i2 = -1;
-    const int found = orgCourseAt(t, p, lastI1, i1, i2);
-    if (found == OC_STOP) return false;
-    lastI1 = i1;
-    if (found == OC_NEXT) continue;
-    long runEnd = t.indexOf('+', i2 + 1);
-    if (runEnd < 0) runEnd = t.n;
-    for (long sl = t.indexOf('/', i2 + 2); sl >= 0 && sl + 1 < runEnd; sl = t.indexOf('/', sl + 1)) {
-      if (t.s[sl + 1] == 'b' || t.s[sl + 1] == 'c') {
-        out.assign(t.s + p, i1 - p).append("/").append(t.s + i1 + 1, i2 - i1 - 1).append("/");
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 // moduleId.ts matchInputGreedyId (okre2a, A3): the id's range [from, to) of t, or false.
 bool matchInputGreedyId(const Text& t, long& from, long& to) {
   for (long a = t.indexOf("input_", 0); a >= 0;) {
@@ -627,15 +572,10 @@ bool matchInputI4xLazy(const Text& t, std::string& out) {
 // objectEventModuleId follows, with the string rules in their places. Returns 1 with `out` set,
 // 0 for no module_id, -1 when JavaScript must decide (B2d, B13's goto_position).
 int stringEventModuleId(const Text& type, const Text* path, int source, const Text& s, const PageAndNew& pn, std::string& out) {
+  const TypeAndPath tp(type, path);
   std::string a5, a6;
-  const long etCv1 = type.indexOf("/courses/course-v1:", 0);
-  if (etCv1 >= 0 && scanXblockV1(type, etCv1, out, a5)) return 1;  // A1
-  if (path == nullptr) return 0;
-  const bool samePath = path->n == type.n && memcmp(path->s, type.s, type.n) == 0;
-  if (!samePath) {
-    const long c = path->indexOf("/courses/course-v1:", 0);
-    if (c >= 0 && scanXblockV1(*path, c, out, a6)) return 1;  // A2
-  }
+  const int a1a2 = xblockRulesA1A2(tp, out, a5, a6);
+  if (a1a2 != 2) return a1a2;
   const bool input = s.startsWith("input_", 0);
   if (input && type.indexOf("problem", 0) >= 0) {  // A3
     if (pn.pageKind == 3) return 0;                 // pageOrEmpty raises: no module_id
@@ -660,23 +600,9 @@ int stringEventModuleId(const Text& type, const Text* path, int source, const Te
     }
     if (s.startsWith("input_i4x-", 0)) return -1;  // B2d
   }
-  const bool etHasSlash = type.indexOf('/', 0) >= 0;
-  if (etHasSlash) {
-    if (matchForumUrl(type, out)) return 1;  // B3..B6
-    const long f = finalSlash(type);
-    const long sLast = lastSegmentStart(type, f);
-    if (sLast >= 0) {
-      if (coursewareAtEnd(type, f, sLast, 2, "sequential", "/", out)) return 1;  // B7
-      if (coursewareAtEnd(type, f, sLast, 1, "chapter", "", out)) return 1;      // B8
-    }
-    if (type.indexOf("/jump_to_id/", 0) >= 0 && matchJumpToId(type, out)) return 1;  // B9
-    if (matchXblockI4x(type, out)) return 1;                                          // B10
-  }
-  if (!samePath && matchXblockI4x(*path, out)) return 1;  // B11
-  if (input && matchInputI4xLazy(s, out)) return 1;      // B12
-  if (etHasSlash && type.indexOf("i4x://", 0) >= 0 && matchCidre3(type, out)) {
-    return type.indexOf("/goto_position", 0) >= 0 ? -1 : 1;  // B13
-  }
+  if (urlRulesB3toB11(tp, out)) return 1;
+  if (input && matchInputI4xLazy(s, out)) return 1;  // B12
+  if (const int r = cidre3RuleB13(tp, out); r != 0) return r;
   if (s.indexOf("i4x://", 0) >= 0 && matchCidre3(s, out)) return 1;  // B15
   return 0;                                                          // B16
 }
@@ -716,26 +642,6 @@ bool isFullStructType(const Text& t) {
   return t.indexOf("video_embedded", 0) < 0 && t.indexOf("harvardx.", 0) < 0;
 }
 
-// ids.ts slashCourseId
-void slashCourseId(const char* s, size_t n, std::string& out) {
-  out.assign(s, n);
-  if (!startsWith(s, n, "course-v1:")) return;
-  size_t part[3][2];
-  size_t i = 10;
-  for (int k = 0; k < 3; k++) {
-    const size_t a = i;
-    while (i < n && s[i] != '+' && s[i] != '/') i++;
-    if (i == a) return;
-    part[k][0] = a;
-    part[k][1] = i;
-    if (k < 2) {
-      if (i >= n || s[i] != '+') return;
-      i++;
-    }
-  }
-  if (i != n) return;
-  out.assign(s + part[0][0], part[0][1] - part[0][0]).append("/").append(s + part[1][0], part[1][1] - part[1][0]).append("/").append(s + part[2][0], part[2][1] - part[2][0]);
-}
 
 // ---------------------------------------------------------------- one line
 
@@ -1030,11 +936,13 @@ struct Rewriter {
         case TK_CONTEXT: mCtx = &m; break;
         case TK_EVENT: mEvent = &m; break;
         case TK_R13: r13[(m.kind >> 4) & 15] = &m; break;
-        case TK_SCALAR:
-          if (keyIs(b, m, name("event_type"))) mType = &m;
-          else if (keyIs(b, m, name("event_source"))) mSource = &m;
-          else if (keyIs(b, m, name("page"))) mPage = &m;
+        case TK_SCALAR: {
+          const int field = scanFieldOf(m.kind);
+          if (field == F_EVENT_TYPE) mType = &m;
+          else if (field == F_EVENT_SOURCE) mSource = &m;
+          else if (field == F_PAGE) mPage = &m;
           break;
+        }
         default: break;
       }
     }
@@ -1066,7 +974,7 @@ struct Rewriter {
           case CK_MODULE: mModule = &m; break;
           case CK_LABEL: mLabel = &m; break;
           case CK_SCALAR:
-            if (keyIs(b, m, name("path"))) mPath = &m;
+            if (scanFieldOf(m.kind) == F_CTX_PATH) mPath = &m;
             break;
           default: break;
         }
@@ -1338,11 +1246,8 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
     size_t base = s;
     bool scanned = false;
     if (nb <= kMaxBytes) {
-      base = s + syslogPrefix(chunk + s, nb);
+      base = lineToScratch(chunk, s, e, line);
       const size_t ob = e - base;
-      if (line.size() < ob + 1 + kPad) line.resize(ob + 1 + kPad + (ob >> 1));
-      memcpy(line.data(), chunk + base, ob);
-      memset(line.data() + ob, 0, 1 + kPad);
       bool hasCourse = false;
       const bool rewritten = w.rewriteLine(line.data(), ob, row, course, hasCourse);
       if (withScan) scanned = rewritten ? w.fieldsForScan(line.data(), f, flags) : scanLine(line.data(), ob, f, flags);

@@ -7,6 +7,7 @@ import { extractModuleId } from '../src/events/moduleId.ts';
 import { rephrase, type RephraseOptions } from '../src/events/rephrase.ts';
 import { CONTEXT_SCHEMA, EVENT_STRUCT_SCHEMA, TRACKING_LOG_SCHEMA, type RecordSchema } from '../src/events/schema.ts';
 import type { Json, JsonObject } from '../src/events/types.ts';
+import { prng } from './helpers/mutate.ts';
 
 // extractModuleId (spec §4) belongs to another module. It is wrapped in a spy so that the R1–R19
 // tests below do not depend on it (they make it return "no module_id"), while the R2 tests can
@@ -895,7 +896,7 @@ describe('rephrase: invariants 4–6 (spec §12)', () => {
   });
 
   it('hold for 600 randomly built hostile events', () => {
-    const rnd = mulberry32(0x5eed);
+    const rnd = prng(0x5eed);
     for (let i = 0; i < 600; i++) {
       const ev = hostileEvent(rnd);
       const text = JSON.stringify(ev);
@@ -922,17 +923,6 @@ describe('rephrase: invariants 4–6 (spec §12)', () => {
 
 // ---------------------------------------------------------------------------------------------
 // hostile event generator (seeded)
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function put(o: Obj, k: string, v: unknown): void {
   Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });

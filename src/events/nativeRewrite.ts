@@ -4,7 +4,7 @@
  * other lines are left to the JavaScript path (line.ts processLine). test/nativeRewrite.test.ts
  * requires the two to agree byte for byte on every generated and fixture line.
  */
-import { latin1, utf8 } from '../bufferText.ts';
+import { utf8 } from '../bufferText.ts';
 import { loadAddon, nativeScanEnabled, scanWith, type ChunkScan } from './nativeScan.ts';
 
 /** int32 per line in `ChunkRewrite.records`, and the meaning of each. */
@@ -86,7 +86,7 @@ function rewritten(lines: number): ChunkRewrite {
   for (let k = 0; k < n; k++) {
     const a = records[at + 2 + 2 * k]!;
     const e = records[at + 3 + 2 * k]!;
-    courses.push(isAscii(text, a, e) ? latin1(text, a, e) : utf8(text, a, e));
+    courses.push(utf8(text, a, e)); // a few a chunk
   }
   return { lines, records, text, rowBytes: records[at + 1]!, courses };
 }
@@ -109,9 +109,4 @@ export function groupRows(rw: ChunkRewrite, extra: Uint8Array, groups: number, d
   const out: RowGroup[] = [];
   for (let j = 0; j < m; j++) out.push({ group: g[3 * j]!, count: g[3 * j + 1]!, end: g[3 * j + 2]! });
   return out;
-}
-
-function isAscii(buf: Buffer, a: number, e: number): boolean {
-  for (let i = a; i < e; i++) if (buf[i]! >= 0x80) return false;
-  return true;
 }
