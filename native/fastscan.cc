@@ -27,6 +27,9 @@
 // test/personDay-generated.test.ts requires the facts to equal, byte for byte, those of the full
 // parse + rewrite with this addon switched off.
 //
+// native/rewrite.cc, included at the end, is split's rewrite of whole lines (rewriteChunk), which
+// also writes this scan's records when split runs with aggregates.
+//
 // Bytes >= 0x80 are accepted inside strings without checking UTF-8: the caller rejects lines
 // that are not UTF-8 before it reads any result.
 
