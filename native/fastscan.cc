@@ -27,8 +27,10 @@
 // test/personDay-generated.test.ts requires the facts to equal, byte for byte, those of the full
 // parse + rewrite with this addon switched off.
 //
-// native/rewrite.cc, included at the end, is split's rewrite of whole lines (rewriteChunk), which
-// also writes this scan's records when split runs with aggregates.
+// native/chunkFacts.cc builds the facts batches of the lines whose facts lineFacts computed
+// (takeFacts), so that JavaScript handles only the rest. native/rewrite.cc, included at the end,
+// is split's rewrite of whole lines (rewriteChunk), which also writes this scan's records (and
+// builds those batches) when split runs with aggregates.
 //
 // Bytes >= 0x80 are accepted inside strings without checking UTF-8: the caller rejects lines
 // that are not UTF-8 before it reads any result.
@@ -145,11 +147,29 @@ size_t constantLength(int k) {
   return lengths[k];
 }
 
+// The constants of each length (lengths from 64 up have none).
+struct ConstantsByLength {
+  std::array<std::array<int8_t, 8>, 64> of{};
+  ConstantsByLength() {
+    for (auto& list : of) list.fill(-1);
+    for (int k = 0; k < kNumConstants; k++) {
+      auto& list = of[strlen(kConstants[k])];
+      size_t i = 0;
+      while (i < list.size() && list[i] >= 0) i++;
+      // (6 at most share a length today; one left out would only be read as plain bytes)
+      if (i < list.size()) list[i] = static_cast<int8_t>(k);
+    }
+  }
+};
+const ConstantsByLength constantsByLength;
+
 void markConstant(const uint8_t* b, Span& v) {
   if (v.kind != V_ASCII) return;
   const size_t n = v.end - v.start;
-  for (int k = 0; k < kNumConstants; k++) {
-    if (constantLength(k) == n && memcmp(kConstants[k], b + v.start, n) == 0) {
+  if (n >= 64) return;
+  for (const int8_t k : constantsByLength.of[n]) {
+    if (k < 0) return;
+    if (memcmp(kConstants[k], b + v.start, n) == 0) {
       v = {V_CONST, k, k};
       return;
     }
@@ -1125,6 +1145,29 @@ void coursePrefixes(const char* id, size_t n, CoursePrefixes& p) {
     p.opaque = "/courses/course-v1:" + plus + "/";
   }
 }
+
+// The prefixes of the courses last used (a chunk holds lines of a few dozen courses, in no
+// order: one remembered course made lineFacts rebuild the prefixes on most URL lines).
+struct PrefixCache {
+  std::vector<CoursePrefixes> entries;
+  size_t last = 0, next = 0;
+  static constexpr size_t kSize = 64;
+
+  const CoursePrefixes& of(std::string_view raw) {
+    if (last < entries.size() && entries[last].raw == raw) return entries[last];
+    for (size_t i = 0; i < entries.size(); i++)
+      if (entries[i].raw == raw) return entries[last = i];
+    if (entries.size() < kSize) {
+      entries.emplace_back();
+      last = entries.size() - 1;
+    } else {
+      last = next;
+      next = (next + 1) % kSize;
+    }
+    coursePrefixes(raw.data(), raw.size(), entries[last]);
+    return entries[last];
+  }
+};
 
 bool underCourse(const char* t, size_t n, const CoursePrefixes& c, const char* rest) {
   const std::string_view tv(t, n);
@@ -2474,7 +2517,7 @@ thread_local PayloadFacts payload;
 // course from context.course_id alone, plain string values, and an event no compact table
 // reads except a video event whose payload was read. False otherwise (JavaScript reads the line).
 bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const VideoValue* video, bool videoRead, uint8_t* side,
-               size_t sideCap, size_t& sideAt, CoursePrefixes& course, const LineFlags& flags, const TypeFacts& tf, int membersKind,
+               size_t sideCap, size_t& sideAt, PrefixCache& prefixes, const LineFlags& flags, const TypeFacts& tf, int membersKind,
                const int32_t* members) {
   if (rec[kTimeState] != 1) return false;
   double timeUs;
@@ -2546,10 +2589,7 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   int32_t typeFlags = tf.flags;
   const std::string_view courseBytes = courseSource == 0 ? std::string_view(reinterpret_cast<const char*>(b + cc.start), cc.end - cc.start)
                                                           : std::string_view(guessedCourse);
-  if (tf.url) {
-    if (courseBytes != course.raw) coursePrefixes(courseBytes.data(), courseBytes.size(), course);
-    typeFlags |= urlCounterFlags(t, tn, course);
-  }
+  if (tf.url) typeFlags |= urlCounterFlags(t, tn, prefixes.of(courseBytes));
 
   // everything below can still fail only for want of room; nothing is written before it is known
   int32_t videoId = -1;
@@ -2652,13 +2692,49 @@ bool readMembers(const uint8_t* b, const Span& ev, int32_t* spans, int keys) {
   return e == static_cast<size_t>(ev.end);
 }
 
+// The type facts of the event types last seen that are not constants (URLs, mostly: pages are
+// visited again and again, and typeFacts searches each for a dozen substrings).
+struct TypeFactsCache {
+  static constexpr size_t kSlots = 16384, kMaxEntries = kSlots / 2, kMaxLength = 512;
+  struct Entry {
+    std::string type;
+    uint64_t hash = 0;
+    TypeFacts facts;
+  };
+  std::vector<Entry> entries;
+  std::vector<int32_t> slots = std::vector<int32_t>(kSlots, 0);  // entry index + 1; 0: empty
+
+  const TypeFacts& of(const char* t, size_t n, TypeFacts& scratch) {
+    if (n > kMaxLength) return scratch = typeFacts(t, n);
+    const uint64_t h = StringTable::hashOf(reinterpret_cast<const uint8_t*>(t), n);
+    size_t slot = h & (kSlots - 1);
+    for (;; slot = (slot + 1) & (kSlots - 1)) {
+      const int32_t e = slots[slot];
+      if (e == 0) break;
+      const Entry& x = entries[e - 1];
+      if (x.hash == h && x.type.size() == n && memcmp(x.type.data(), t, n) == 0) return x.facts;
+    }
+    if (entries.size() >= kMaxEntries) {
+      // full: start again (the slots of the entries dropped are emptied too)
+      entries.clear();
+      std::fill(slots.begin(), slots.end(), 0);
+      slot = h & (kSlots - 1);
+    }
+    entries.push_back({std::string(t, n), h, typeFacts(t, n)});
+    slots[slot] = static_cast<int32_t>(entries.size());
+    return entries.back().facts;
+  }
+};
+thread_local TypeFactsCache typeFactsCache;
+
 // The type facts of a scanned line's event type (none for a null, absent or escaped type).
 TypeFacts lineTypeFacts(const uint8_t* b, const Span* f) {
   const Span& type = f[F_EVENT_TYPE];
   if (type.kind == V_CONST) return constantTypeFacts(type.start);
   const char* t;
   size_t tn;
-  return fieldBytes(b, type, t, tn) ? typeFacts(t, tn) : TypeFacts{};
+  TypeFacts scratch;
+  return fieldBytes(b, type, t, tn) ? typeFactsCache.of(t, tn, scratch) : TypeFacts{};
 }
 
 // The members of the object `event` that the rows read: a problem_check or show_answer event's
@@ -2672,7 +2748,7 @@ int readPayloadMembers(const uint8_t* b, const Span* f, const TypeFacts& tf, int
   return 0;
 }
 
-thread_local CoursePrefixes lastCourse;
+thread_local PrefixCache coursePrefixCache;
 
 // line.ts preprocessLine's syslog fix (spec §1.2): a line that does not start with '{' (after
 // trim) and has "localhost {" within its first 27 characters loses its first 26. Returns how
@@ -2708,7 +2784,8 @@ struct LineScan {
   size_t sideCap, sideAt;
   VideoValue video[N_VIDEO_KEYS] = {};
 
-  void record(size_t index, size_t s, size_t e, size_t base, const uint8_t* b, bool ok, Span* f, const LineFlags& flags) {
+  // (`knownTime`: the line's time, already parsed from field F_TIME, or null)
+  void record(size_t index, size_t s, size_t e, size_t base, const uint8_t* b, bool ok, Span* f, const LineFlags& flags, const double* knownTime = nullptr) {
     int32_t* rec = out + index * kStride;
     rec[0] = static_cast<int32_t>(s);
     rec[1] = static_cast<int32_t>(e);
@@ -2731,7 +2808,7 @@ struct LineScan {
       }
       const Span& t = f[F_TIME];
       if (t.kind == V_ASCII) {
-        const double us = parseTimeMicros(b + t.start, t.end - t.start);
+        const double us = knownTime != nullptr ? *knownTime : parseTimeMicros(b + t.start, t.end - t.start);
         memcpy(rec + kTimeValue, &us, sizeof us);
         rec[kTimeState] = 1;
       }
@@ -2751,7 +2828,7 @@ struct LineScan {
     const TypeFacts tf = ok ? lineTypeFacts(b, f) : TypeFacts{};
     int32_t members[2 * N_PROBLEM_KEYS];
     const int membersKind = ok ? readPayloadMembers(b, f, tf, members) : 0;
-    rec[kFactsState] = ok && lineFacts(b, base, f, rec, video, videoRead, side, sideCap, sideAt, lastCourse, flags, tf, membersKind, members) ? 1 : 0;
+    rec[kFactsState] = ok && lineFacts(b, base, f, rec, video, videoRead, side, sideCap, sideAt, coursePrefixCache, flags, tf, membersKind, members) ? 1 : 0;
     if (ok && rec[kFactsState] == 0) {
       // JavaScript reads the line: it gets a problem_check's or a forum event's members (state 1, 2)
       rec[kProblemState] = 0;
@@ -2768,10 +2845,14 @@ struct LineScan {
   }
 };
 
-// scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array) → the number
-// of lines, or minus the number of lines when `out` or `table` is too small for them (nothing
+#include "chunkFacts.cc"
+
+// scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array[,
+// buildFacts: boolean]) → the number of lines, or minus the number of lines when `out` or `table` is too small for them (nothing
 // written then: `out` needs kStride int32 a line, `table` 1 + 16 a line). Lines are cut as
 // src/logs/lines.ts forEachLine cuts them. `table` receives the chunk's string table (StringTable).
+// With buildFacts (only for a chunk that is UTF-8), the facts of the lines whose facts lineFacts
+// computed are also built here, for takeFacts (chunkFacts.cc).
 constexpr size_t kTableIntsPerLine = 36;  // at most 9 strings a line (course, username, ip, a video id or a compact-table row's 6), 4 int32 each
 napi_value ScanChunk(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -2814,6 +2895,10 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
 
   strings.reset(static_cast<int32_t*>(d4), lines * kTableIntsPerLine / 4, chunk, side);
   LineScan scan{out, side, n3, 0};
+  ChunkFacts& facts = chunkFacts;
+  const bool buildFacts = boolArgument(env, info, 4);
+  if (buildFacts) facts.reset(lines * kTableIntsPerLine / 4);
+  else facts.on = false;
   Span f[N_FIELDS];
   LineFlags flags;
   size_t index = 0;
@@ -2829,6 +2914,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
       ok = scanLine(scratch.data(), e - base, f, flags);
     }
     scan.record(index, s, e, base, scratch.data(), ok, f, flags);
+    if (buildFacts) buildLineFacts(facts, out + index * kStride);
     s = e + 1;
   }
   strings.out[0] = strings.n;
@@ -2848,6 +2934,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_set_named_property(env, exports, "rewriteChunk", fn);
   napi_create_function(env, "groupRows", NAPI_AUTO_LENGTH, GroupRows, nullptr, &fn);
   napi_set_named_property(env, exports, "groupRows", fn);
+  napi_create_function(env, "takeFacts", NAPI_AUTO_LENGTH, TakeFacts, nullptr, &fn);
+  napi_set_named_property(env, exports, "takeFacts", fn);
   napi_value stride;
   napi_create_int32(env, kStride, &stride);
   napi_set_named_property(env, exports, "stride", stride);

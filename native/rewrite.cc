@@ -649,6 +649,7 @@ bool isFullStructType(const Text& t) {
 // variables: every access to one of those is a call).
 struct Rewriter {
   std::vector<Member> top, ctx, moduleMembers, payload, state;
+  double timeMicros = 0;  // the time of the line rewriteLine last took (its fused scan reuses it)
   std::vector<uint8_t> eventBytes;  // a string `event`, decoded (NUL and padding after it)
   Container box;
   Buf eventText, agentJson, text;
@@ -952,6 +953,7 @@ struct Rewriter {
     if (mTime == nullptr || !mTime->plainString || !asciiString(b, mTime->va, mTime->ve, s, n)) return false;
     const double us = parseTimeMicros(reinterpret_cast<const uint8_t*>(s), n);
     if (us != us) return false;
+    timeMicros = us;
     // event_type a plain string (module_id reads it), event present
     if (mEvent == nullptr || mType == nullptr || !mType->plainString) return false;
     const Text type{reinterpret_cast<const char*>(b + mType->va + 1), static_cast<long>(mType->ve - mType->va - 2)};
@@ -1162,9 +1164,10 @@ thread_local Rewriter rewriter;
 // ---------------------------------------------------------------- the chunk
 
 // rewriteChunk(chunk: Uint8Array, out: Int32Array, text: Uint8Array[, scan: Int32Array, side:
-// Uint8Array, table: Int32Array]) → the number of lines, or minus it when `out` is too small (it
-// needs kRowRecord + 2 int32 a line, + 2) or, with the scan arguments, they are (see scanChunk).
-// With them it also writes scanChunk's result for the same chunk. Lines are cut as
+// Uint8Array, table: Int32Array[, buildFacts: boolean]]) → the number of lines, or minus it when
+// `out` is too small (it needs kRowRecord + 2 int32 a line, + 2) or, with the scan arguments, they
+// are (see scanChunk). With them it also writes scanChunk's result for the same chunk, and with
+// buildFacts builds the facts batches of the lines whose rows it wrote (chunkFacts.cc). Lines are cut as
 // src/logs/lines.ts forEachLine cuts them. Line k's record out[6k .. 6k+5]: the line's start and
 // end in the chunk, its row's start and end in `text` (a newline included), its course's index
 // (-1: no course) and where its row is (0: `text`; -1: nowhere, JavaScript rewrites the line, and
@@ -1220,6 +1223,10 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
   // table), the fields of each line the rewrite took coming from the rewrite's reading
   LineScan scan{withScan ? static_cast<int32_t*>(d[3]) : nullptr, withScan ? static_cast<uint8_t*>(d[4]) : nullptr, withScan ? len[4] : 0, 0};
   if (withScan) strings.reset(static_cast<int32_t*>(d[5]), lines * kTableIntsPerLine / 4, chunk, static_cast<uint8_t*>(d[4]));
+  ChunkFacts& facts = chunkFacts;
+  const bool buildFacts = withScan && boolArgument(env, info, 6);
+  if (buildFacts) facts.reset(lines * kTableIntsPerLine / 4);
+  else facts.on = false;
   Span f[N_FIELDS];
   LineFlags flags;
   // the thread's state, its address taken once: the compiler would otherwise look the
@@ -1278,7 +1285,9 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
         }
       }
     }
-    if (withScan) scan.record(index, s, e, base, line.data(), scanned, f, flags);
+    if (withScan) scan.record(index, s, e, base, line.data(), scanned, f, flags, rec[RR_SOURCE] == 0 ? &w.timeMicros : nullptr);
+    // a line whose row the rewrite wrote is not read by JavaScript again: its facts can be built here
+    if (buildFacts && rec[RR_SOURCE] == 0) buildLineFacts(facts, scan.out + index * kStride);
     s = e + 1;
   }
   if (withScan) strings.out[0] = strings.n;

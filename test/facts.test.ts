@@ -2,11 +2,14 @@
  * The facts columns: merging batches with different string tables, and the per-date rows computed
  * from several inputs' facts. Expected values are worked out by hand.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addEventFacts, FactsBuilder, NULL_STRING, VIDEO_TYPES } from '../src/aggregate/facts.ts';
-import { decodeFacts, decodeRecord, encodeFacts, factsRecords, FactsFileError } from '../src/aggregate/factsFile.ts';
+import { decodeFacts, decodeRecord, encodeFacts, factsRecords, FactsFileError, FactsWriter, readFactsFile } from '../src/aggregate/factsFile.ts';
 import { ipCountRows, pcdayIntradayRows, videoStatsDayRows } from '../src/aggregate/tables.ts';
 import { MICROS_PER_DAY, parseTimeMicros } from '../src/events/time.ts';
+import { tempDir } from './helpers/logtree.ts';
 
 const C = 'A/B/C';
 const t = (s: string) => parseTimeMicros(`2015-03-${s}Z`);
@@ -132,5 +135,33 @@ describe('facts records', () => {
     const [r] = factsRecords(encodeFacts([b.build()]).bytes);
     expect(() => decodeRecord({ ...r!, body: r!.body.subarray(0, r!.body.length - 1) })).toThrow(FactsFileError);
     expect(() => decodeRecord({ ...r!, body: Buffer.concat([r!.body, Buffer.from([0])]) })).toThrow(/bytes after the columns/);
+  });
+});
+
+describe('FactsWriter', () => {
+  it('writes every batch once, in order, whatever their sizes against its block; an empty writer leaves an empty facts file', async () => {
+    const dir = tempDir('factswriter');
+    try {
+      // batches of a few bytes up to several times the 4 MB block
+      const sizes = [10, 3_000_000, 200, 9_000_000, 1_500_000, 2_600_000, 1, 0];
+      const batches = sizes.map((n, i) => {
+        const b = new FactsBuilder(`C/${i}/x`);
+        for (let k = 0; k < n / 14; k++) b.addBase(b.intern(`u${k % 7}`), k, 1);
+        return encodeFacts([b.build()]);
+      });
+      const file = path.join(dir, 'facts.v8');
+      const w = new FactsWriter(file);
+      for (const b of batches) await w.add(b);
+      const days = await w.close();
+      expect(days).toEqual({});
+      const back = await readFactsFile(file);
+      expect(back.map((f) => f.course)).toEqual(sizes.map((_, i) => `C/${i}/x`));
+      expect(back.map((f) => f.base.user.length)).toEqual(batches.map((b) => decodeFacts(b.bytes)[0]!.base.user.length));
+      const empty = path.join(dir, 'empty.v8');
+      await new FactsWriter(empty).close();
+      expect(await readFactsFile(empty)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -25,7 +25,7 @@ export const FACTS_FILE = 'facts.v8';
  */
 export const FACTS_VERSION = 6;
 const MAGIC = Buffer.from(`EDX2BQF${FACTS_VERSION}`);
-/** Serialized batches are written in blocks of about this size. */
+/** Serialized batches are written in blocks of at most this size (a larger batch on its own). */
 const BLOCK_BYTES = 4 << 20;
 
 export class FactsFileError extends Error {}
@@ -208,12 +208,17 @@ export function decodeFacts(buf: Uint8Array, where = 'facts'): CourseFacts[] {
 export class FactsWriter {
   private readonly file: string;
   private handle: fs.promises.FileHandle | null = null;
-  private pending: Buffer[] = [MAGIC];
-  private pendingBytes = MAGIC.length;
+  /**
+   * The bytes not yet written, copied out of the workers' results: a view would keep each
+   * result's whole buffer (its logs too, ~15× the facts) alive until the block is written.
+   */
+  private block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+  private pendingBytes = 0;
   private readonly days = new Map<string, Set<number>>();
 
   constructor(file: string) {
     this.file = file;
+    this.append(MAGIC);
   }
 
   async add(f: EncodedFacts): Promise<void> {
@@ -222,19 +227,28 @@ export class FactsWriter {
       if (days === undefined) this.days.set(course, (days = new Set()));
       for (const d of ds) days.add(d);
     }
-    const bytes = Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength);
-    this.pending.push(bytes);
+    if (this.pendingBytes + f.bytes.length > this.block.length) await this.flush();
+    if (f.bytes.length > this.block.length) await this.write(f.bytes);
+    else this.append(f.bytes);
+  }
+
+  private append(bytes: Uint8Array): void {
+    this.block.set(bytes, this.pendingBytes);
     this.pendingBytes += bytes.length;
-    if (this.pendingBytes >= BLOCK_BYTES) await this.flush();
+  }
+
+  private async write(bytes: Uint8Array): Promise<void> {
+    this.handle ??= await fs.promises.open(this.file, 'w');
+    await this.handle.write(bytes);
   }
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    this.handle ??= await fs.promises.open(this.file, 'w');
-    const data = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    // a new block: the full one is not reused while it is being written
+    const full = this.block.subarray(0, this.pendingBytes);
+    this.block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
     this.pendingBytes = 0;
-    await this.handle.write(data);
+    await this.write(full);
   }
 
   /** Writes what is left and closes; returns per course the sorted UTC dates its facts cover. */

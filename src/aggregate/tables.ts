@@ -220,10 +220,30 @@ export function videoStatsDayRows(d: DayFacts, interned: Interned = intern(d)): 
   return rows;
 }
 
+/**
+ * The rows of one compact table, in time order, ties in the order of their values: the batches
+ * hold them in an order that depends on the chunking (a chunk's lines whose facts were built in
+ * native code come before those JavaScript read), and the table's must not.
+ */
 function eventRows<R extends { timeUs: number; username: string | null }>(d: DayFacts, pick: (f: CourseFacts) => readonly R[], cells: (r: R) => Cell[]): Cell[][] {
-  const rows: Cell[][] = [];
-  for (const f of d.facts) for (const r of pick(f)) if (d.days.has(dayOf(r.timeUs))) rows.push([utcDateOfMicros(r.timeUs), ...cells(r)]);
-  return rows;
+  const rows: Array<{ timeUs: number; cells: Cell[] }> = [];
+  for (const f of d.facts) for (const r of pick(f)) if (d.days.has(dayOf(r.timeUs))) rows.push({ timeUs: r.timeUs, cells: [utcDateOfMicros(r.timeUs), ...cells(r)] });
+  rows.sort((a, b) => a.timeUs - b.timeUs || compareCells(a.cells, b.cells));
+  return rows.map((r) => r.cells);
+}
+
+/** A total order of rows of the same columns (null first, then by value; these cells are strings, numbers, booleans and nulls). */
+function compareCells(a: readonly Cell[], b: readonly Cell[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x === null || x === undefined) return -1;
+    if (y === null || y === undefined) return 1;
+    const c = typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : typeof x < typeof y ? -1 : 1;
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 /** Every per-date table of one course for the given dates. */

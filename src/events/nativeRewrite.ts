@@ -5,7 +5,7 @@
  * requires the two to agree byte for byte on every generated and fixture line.
  */
 import { utf8 } from '../bufferText.ts';
-import { loadAddon, nativeScanEnabled, scanWith, type ChunkScan } from './nativeScan.ts';
+import { loadAddon, nativeFactsWanted, nativeScanEnabled, scanWith, type ChunkScan } from './nativeScan.ts';
 
 /** int32 per line in `ChunkRewrite.records`, and the meaning of each. */
 export const ROW_RECORD = 6;
@@ -53,15 +53,19 @@ export function rewriteChunkNative(chunk: Uint8Array): ChunkRewrite | null {
 /**
  * rewriteChunkNative and scanChunkNative of the same chunk in one pass (split + aggregates): the
  * scan of the lines the rewrite takes reuses its reading of them. Null as rewriteChunkNative;
- * the scan is null when the native scanner is switched off.
+ * the scan is null when the native scanner is switched off. With `buildFacts` (only for a chunk
+ * that is UTF-8) the native code also builds the facts of the lines whose rows it wrote, as
+ * scanChunkNative does.
  */
-export function rewriteAndScanChunkNative(chunk: Uint8Array): { rewrite: ChunkRewrite; scan: ChunkScan | null } | null {
+export function rewriteAndScanChunkNative(chunk: Uint8Array, buildFacts = false): { rewrite: ChunkRewrite; scan: ChunkScan | null } | null {
   const addon = enabled ? loadAddon() : null;
   if (addon === null || addon.rewriteChunk === undefined) return null;
   if (!nativeScanEnabled()) return { rewrite: rewriteChunkNative(chunk)!, scan: null };
   const rewrite = addon.rewriteChunk.bind(addon);
+  const facts = nativeFactsWanted(addon, buildFacts);
   let lines = 0;
-  const scan = scanWith(chunk, (out, side, table) => (lines = rewriteWith(chunk, (rw) => rewrite(chunk, rw, text, out, side, table))));
+  const scan = scanWith(chunk, (out, side, table) => (lines = rewriteWith(chunk, (rw) => rewrite(chunk, rw, text, out, side, table, facts))));
+  scan.factsBuilt = facts;
   return { rewrite: rewritten(lines), scan };
 }
 

@@ -13,9 +13,11 @@ import type { Json, JsonObject } from './types.ts';
 import { latin1, utf8 } from '../bufferText.ts';
 
 export interface FastscanAddon {
-  scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array): number;
+  scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array, buildFacts?: boolean): number;
   /** native/rewrite.cc RewriteChunk (src/events/nativeRewrite.ts reads its result). */
-  rewriteChunk?(chunk: Uint8Array, out: Int32Array, text: Uint8Array, scan?: Int32Array, side?: Uint8Array, table?: Int32Array): number;
+  rewriteChunk?(chunk: Uint8Array, out: Int32Array, text: Uint8Array, scan?: Int32Array, side?: Uint8Array, table?: Int32Array, buildFacts?: boolean): number;
+  /** native/chunkFacts.cc TakeFacts (takeNativeFacts reads its result). */
+  takeFacts?(out: Uint8Array): number;
   groupRows?(records: Int32Array, text: Uint8Array, extra: Uint8Array, groups: Int32Array, data: Uint8Array): number;
   stride: number;
   /** The strings a V_CONST value's index names (common event sources and types). */
@@ -58,7 +60,9 @@ const HAS_ID = 62;
 const HAS_MODULE_ID = 63;
 const CONTEXT_KIND = 64;
 /**
- * 1 when the native code computed the line's facts itself (native/fastscan.cc lineFacts); then
+ * 1 when the native code computed the line's facts itself (native/fastscan.cc lineFacts); 2 when
+ * it also added them to the chunk's native facts (native/chunkFacts.cc; see takeNativeFacts), so
+ * that only a compact-table row (PROBLEM_STATE 3 or more) is left for JavaScript to add. Then
  * the course (the raw context.course_id, or the id guessed from page or event_type; -1: no course),
  * username and ip as string-table indices (-1: not a string), whether
  * the username is a non-empty string, the base-event flags (-1: not a base event), the video type
@@ -150,6 +154,21 @@ export function nativeScanEnabled(): boolean {
   return enabled;
 }
 
+let factsEnabled = process.env.EDX2BQ_NATIVE_FACTS !== '0';
+
+/** Turns the native building of facts (native/chunkFacts.cc) off or on in this thread (tests compare both). */
+export function setNativeFactsEnabled(on: boolean): void {
+  factsEnabled = on;
+}
+
+/**
+ * Whether a scan asked to build facts does (the addon has takeFacts and it is not switched off
+ * by EDX2BQ_NATIVE_FACTS=0 or setNativeFactsEnabled).
+ */
+export function nativeFactsWanted(addon: FastscanAddon, buildFacts: boolean): boolean {
+  return buildFacts && factsEnabled && addon.takeFacts !== undefined;
+}
+
 /** The scan of one chunk: a record of STRIDE int32 per line. */
 export interface ChunkScan {
   records: Int32Array;
@@ -160,6 +179,8 @@ export interface ChunkScan {
   /** The chunk's string table: [count, then source (0 chunk, 1 side), start, end, ascii (1/0) per string]. */
   table: Int32Array;
   lines: number;
+  /** Whether the scan also built the facts of its lines of FACTS_STATE 2 (takeNativeFacts gives them). */
+  factsBuilt?: boolean;
 }
 
 let records = new Int32Array(2048 * STRIDE);
@@ -169,12 +190,61 @@ let table = new Int32Array(1 + 2048 * TABLE_PER_LINE);
 
 /**
  * Scans every line of `chunk` (lines cut as `forEachLine` cuts them); null when the addon is not
- * available. The records are reused by the next call.
+ * available. The records are reused by the next call. With `buildFacts` (allowed only for a chunk
+ * that is UTF-8), the native code also builds the facts of the lines it can (see FACTS_STATE).
  */
-export function scanChunkNative(chunk: Uint8Array): ChunkScan | null {
+export function scanChunkNative(chunk: Uint8Array, buildFacts = false): ChunkScan | null {
   const a = enabled ? loadAddon() : null;
   if (a === null) return null;
-  return scanWith(chunk, (out, sideBuffer, stringTable) => a.scanChunk(chunk, out, sideBuffer, stringTable));
+  const facts = nativeFactsWanted(a, buildFacts);
+  const scan = scanWith(chunk, (out, sideBuffer, stringTable) => a.scanChunk(chunk, out, sideBuffer, stringTable, facts));
+  scan.factsBuilt = facts;
+  return scan;
+}
+
+/** One course's facts built in native code for a chunk. */
+export interface NativeCourseFacts {
+  course: string;
+  /** The chunk's events of the course whose facts these are. */
+  events: number;
+  /** UTC days (since the epoch), ascending. */
+  days: number[];
+}
+
+/** The facts the last scan with `factsBuilt` built: facts-file records (factsFile.ts), one per course. */
+export interface NativeChunkFacts {
+  /** Reused by the next call in this thread: copy what is kept. */
+  bytes: Buffer;
+  courses: NativeCourseFacts[];
+}
+
+let factsScratch = Buffer.allocUnsafeSlow(1 << 20);
+
+/** The facts built by this thread's last scan made with `factsBuilt` (native/chunkFacts.cc). */
+export function takeNativeFacts(): NativeChunkFacts {
+  const take = loadAddon()!.takeFacts!;
+  let n = take(factsScratch);
+  if (n < 0) {
+    factsScratch = Buffer.allocUnsafeSlow(Math.max(-n, 2 * factsScratch.length));
+    n = take(factsScratch);
+  }
+  // the index after the records: [courses, then per course its record's offset, events, days count, days]
+  const bytes = factsScratch.subarray(0, n);
+  const courses: NativeCourseFacts[] = [];
+  let at = n;
+  const count = factsScratch.readInt32LE(at);
+  at += 4;
+  for (let c = 0; c < count; c++) {
+    const record = factsScratch.readInt32LE(at);
+    const events = factsScratch.readInt32LE(at + 4);
+    const dayCount = factsScratch.readInt32LE(at + 8);
+    at += 12;
+    const days: number[] = [];
+    for (let d = 0; d < dayCount; d++, at += 4) days.push(factsScratch.readInt32LE(at));
+    const idLength = factsScratch.readUInt16LE(record + 4);
+    courses.push({ course: utf8(factsScratch, record + 6, record + 6 + idLength), events, days });
+  }
+  return { bytes, courses };
 }
 
 /**

@@ -11,7 +11,7 @@ import { extractModuleId } from '../events/moduleId.ts';
 import { isFullStructType, keyTouchedByR17, rewrittenEventText } from '../events/rephrase.ts';
 import {
   FACTS_COURSE, FACTS_FLAGS, FACTS_IP, FACTS_NAMED, FACTS_POSITION, FACTS_SPEED, FACTS_STATE, FACTS_USER, FACTS_VIDEO_ID, FACTS_VIDEO_TYPE,
-  lazyCoreAt, PAYLOAD_ENROLLMENT, PAYLOAD_FORUM, PAYLOAD_NUMBERS, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER, PAYLOAD_STRINGS, PAYLOAD_TRANSCRIPT_DOWNLOAD,
+  lazyCoreAt, takeNativeFacts, type NativeChunkFacts, PAYLOAD_ENROLLMENT, PAYLOAD_FORUM, PAYLOAD_NUMBERS, PAYLOAD_PROBLEM_CHECK, PAYLOAD_SHOW_ANSWER, PAYLOAD_STRINGS, PAYLOAD_TRANSCRIPT_DOWNLOAD,
   PAYLOAD_TRANSCRIPT_LANGUAGE, PROBLEM_STATE, scanChunkNative, STRIDE, TIME_VALUE, tableSize, tableString, type ChunkScan,
 } from '../events/nativeScan.ts';
 import { preprocessLine, processLine, type LineOutcome } from '../events/line.ts';
@@ -88,14 +88,16 @@ class LineSink {
 /** Rewrites every line of a chunk and groups the output by course, in input order. */
 export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkResult {
   const buf = asBuffer(chunk);
+  const utf8 = isUtf8(buf);
   const facts = collectFacts ? new FactsByCourse() : null;
   // with facts, the native scanner's facts of plain lines (the same as the rewritten row's,
   // tested in test/personDay-generated.test.ts) cost less than reading them from the row; the
-  // native rewrite makes them in the same pass
+  // native rewrite makes them in the same pass, and builds the facts of the lines it rewrote
+  // (only of a UTF-8 chunk: a line that is not UTF-8 is a reject, which the native code does not know)
   let rewritten: ChunkRewrite | null;
   let scan: ChunkScan | null;
   if (facts !== null) {
-    const both = rewriteAndScanChunkNative(buf);
+    const both = rewriteAndScanChunkNative(buf, utf8);
     rewritten = both?.rewrite ?? null;
     scan = both !== null ? both.scan : scanChunkNative(buf);
   } else {
@@ -103,7 +105,7 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
     scan = null;
   }
   const native = scan !== null ? new NativeFacts(scan, buf, facts!) : null;
-  return rewritten !== null ? splitRewritten(buf, rewritten, facts, native) : splitInJs(buf, facts, native);
+  return rewritten !== null ? splitRewritten(buf, !utf8, rewritten, facts, native) : splitInJs(buf, !utf8, facts, native);
 }
 
 /**
@@ -111,24 +113,39 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
  * writes the rows into a buffer of at least `maxRowBytes` and returns how many it wrote.
  */
 function chunkResult(lines: number, courses: string[], counts: number[], offsets: number[], maxRowBytes: number, rejects: ChunkReject[],
-  facts: FactsByCourse | null, fill: (data: Buffer) => number): SplitChunkResult {
+  facts: FactsByCourse | null, native: NativeFacts | null, fill: (data: Buffer) => number): SplitChunkResult {
   // the facts ride in the same buffer, after the logs: one buffer moves to the main thread
   const encoded = facts ? encodeFacts(facts.build()) : null;
-  const factBytes = encoded?.bytes.length ?? 0;
+  const built = native?.built() ?? null;
+  const nativeBytes = built?.bytes.length ?? 0;
+  const factBytes = nativeBytes + (encoded?.bytes.length ?? 0);
   const whole = Buffer.allocUnsafeSlow(maxRowBytes + factBytes);
   const rowBytes = fill(whole);
   const data = rowBytes + factBytes < whole.length ? whole.subarray(0, rowBytes + factBytes) : whole;
-  if (encoded) data.set(encoded.bytes, rowBytes);
-  return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: rowBytes, factDays: encoded.days } : {}) };
+  if (built) data.set(built.bytes, rowBytes);
+  if (encoded) data.set(encoded.bytes, rowBytes + nativeBytes);
+  return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: rowBytes, factDays: factDaysOf(encoded.days, built) } : {}) };
+}
+
+/** Per course, the days of its JavaScript batch and of its native one (each course once, ascending, in course order). */
+function factDaysOf(js: Array<[string, number[]]>, built: NativeChunkFacts | null): Array<[string, number[]]> {
+  if (built === null || built.courses.length === 0) return js;
+  const byCourse = new Map<string, Set<number>>();
+  for (const [course, days] of js) byCourse.set(course, new Set(days));
+  for (const c of built.courses) {
+    const days = byCourse.get(c.course);
+    if (days === undefined) byCourse.set(c.course, new Set(c.days));
+    else for (const d of c.days) days.add(d);
+  }
+  return [...byCourse.keys()].sort().map((course) => [course, [...byCourse.get(course)!].sort((a, b) => a - b)]);
 }
 
 /**
  * splitChunk over a chunk the native code rewrote (native/rewrite.cc): only the lines it left
  * take the JavaScript path, and the native code groups all rows by course.
  */
-function splitRewritten(buf: Buffer, rw: ChunkRewrite, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
+function splitRewritten(buf: Buffer, checkUtf8PerLine: boolean, rw: ChunkRewrite, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
   const rec = rw.records;
-  const checkUtf8PerLine = !isUtf8(buf);
   const rejects: ChunkReject[] = [];
   const courses = rw.courses.slice();
   let courseIndex: Map<string, number> | null = null;
@@ -195,7 +212,7 @@ function splitRewritten(buf: Buffer, rw: ChunkRewrite, facts: FactsByCourse | nu
   const groups = courses.length + 1;
   let grouped: RowGroup[] = [];
   // (rows of lines found unreadable afterwards are left out: the rows can take less than that)
-  const result = chunkResult(rw.lines, [], [], [0], rw.rowBytes + extra.len, rejects, facts, (data) => {
+  const result = chunkResult(rw.lines, [], [], [0], rw.rowBytes + extra.len, rejects, facts, native, (data) => {
     grouped = groupRows(rw, extra.buf, groups, data);
     return grouped.length > 0 ? grouped[grouped.length - 1]!.end : 0;
   });
@@ -208,8 +225,7 @@ function splitRewritten(buf: Buffer, rw: ChunkRewrite, facts: FactsByCourse | nu
 }
 
 /** splitChunk in JavaScript alone (the addon is not built, or is switched off). */
-function splitInJs(buf: Buffer, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
-  const checkUtf8PerLine = !isUtf8(buf);
+function splitInJs(buf: Buffer, checkUtf8PerLine: boolean, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
   const byCourse = new Map<string, LineSink>();
   const rejects: ChunkReject[] = [];
   const initial = 64 * 1024;
@@ -249,7 +265,7 @@ function splitInJs(buf: Buffer, facts: FactsByCourse | null, native: NativeFacts
     total += sink.len;
     offsets.push(total);
   }
-  return chunkResult(lines, courses, counts, offsets, total, rejects, facts, (data) => {
+  return chunkResult(lines, courses, counts, offsets, total, rejects, facts, native, (data) => {
     let i = 0;
     for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
     return total;
@@ -291,8 +307,9 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   const rejects: ChunkReject[] = [];
   let slowLines = 0;
   let nativeLines = 0;
-  // the native scanner reads every line of the chunk in one call, when it is built
-  const scan = scanChunkNative(buf);
+  // the native scanner reads every line of the chunk in one call, when it is built, and builds
+  // the facts of the lines it can (of a UTF-8 chunk: see splitChunk)
+  const scan = scanChunkNative(buf, !checkUtf8PerLine);
   const eachLine = (start: number, end: number, index: number): void => {
     if (rejectUnreadable(buf, start, end, index, checkUtf8PerLine, rejects)) return;
     let raw: string | null = null;
@@ -319,14 +336,15 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
     }
   };
   let lines: number;
+  let native: NativeFacts | null = null;
   if (scan !== null) {
-    const native = new NativeFacts(scan, buf, facts);
+    native = new NativeFacts(scan, buf, facts);
     const rec = scan.records;
     for (let i = 0; i < scan.lines; i++) {
       const r = i * STRIDE;
       const start = rec[r]!;
       const end = rec[r + 1]!;
-      if (rec[r + FACTS_STATE] === 1) {
+      if (rec[r + FACTS_STATE]! >= 1) {
         // the native code computed this line's facts; only the unreadable-line check is left
         if (!rejectUnreadable(buf, start, end, i, checkUtf8PerLine, rejects)) {
           native.add(r);
@@ -340,18 +358,25 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
   } else {
     lines = forEachLine(buf, eachLine);
   }
-  const courses: string[] = [];
-  const counts: number[] = [];
-  for (const [course, b] of facts.byCourse) {
-    courses.push(course);
-    counts.push(b.eventCount);
-  }
+  const built = native?.built() ?? null;
+  const perCourse = new Map<string, number>();
+  for (const [course, b] of facts.byCourse) perCourse.set(course, b.eventCount);
+  for (const c of built?.courses ?? []) perCourse.set(c.course, (perCourse.get(c.course) ?? 0) + c.events);
+  const courses = [...perCourse.keys()];
+  const counts = [...perCourse.values()];
   if (facts.unknownEvents > 0) {
     courses.push('');
     counts.push(facts.unknownEvents);
   }
   const encoded = encodeFacts(facts.build());
-  return { lines, courses, counts, rejects, facts: encoded.bytes, factDays: encoded.days, slowLines, nativeLines };
+  let bytes = encoded.bytes;
+  if (built !== null && built.bytes.length > 0) {
+    // allocUnsafeSlow: its own ArrayBuffer, which can be transferred
+    bytes = Buffer.allocUnsafeSlow(built.bytes.length + encoded.bytes.length);
+    bytes.set(built.bytes, 0);
+    bytes.set(encoded.bytes, built.bytes.length);
+  }
+  return { lines, courses, counts, rejects, facts: bytes, factDays: factDaysOf(encoded.days, built), slowLines, nativeLines };
 }
 
 let internedBy = new Int32Array(0);
@@ -425,8 +450,15 @@ class NativeFacts {
   /** Whether the native code computed the facts of the line whose record starts at `r`, and it has a course. */
   covers(r: number): boolean {
     const rec = this.scan.records;
-    return rec[r + FACTS_STATE] === 1 && rec[r + FACTS_COURSE]! >= 0;
+    return rec[r + FACTS_STATE]! >= 1 && rec[r + FACTS_COURSE]! >= 0;
   }
+
+  /** The facts the native code built of the lines of FACTS_STATE 2 (taken once, after the last `add`). */
+  built(): NativeChunkFacts | null {
+    if (!this.scan.factsBuilt) return null;
+    return (this.taken ??= takeNativeFacts());
+  }
+  private taken: NativeChunkFacts | undefined;
 
   /** The facts of the line whose record starts at `r`: addEventFacts's steps, in its order. */
   add(r: number): void {
@@ -438,11 +470,12 @@ class NativeFacts {
       this.facts.unknownEvents++;
       return;
     }
+    if (rec[r + FACTS_STATE] === 2) return; // built in native code, all of it (native/chunkFacts.cc)
+    const timeUs = values[(r + TIME_VALUE) / 2]!;
+    const day = Math.floor(timeUs / MICROS_PER_DAY);
     const c = this.course(k);
     const b = c.b;
     b.eventCount++;
-    const timeUs = values[(r + TIME_VALUE) / 2]!;
-    const day = Math.floor(timeUs / MICROS_PER_DAY);
     b.addDay(day);
     let user = -1;
     if (rec[r + FACTS_NAMED] === 1) {
