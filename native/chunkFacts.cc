@@ -143,15 +143,25 @@ struct ChunkFacts {
   std::string slash;
   std::string meta;
 
-  void reset(size_t tableEntries) {
+  void reset() {
     on = true;
     for (size_t i = 0; i < used; i++) courses[i].clear();
     used = 0;
-    courseOf.assign(tableEntries, -1);
-    ownerOf.assign(tableEntries, -1);
-    if (localOf.size() < tableEntries) localOf.resize(tableEntries);
+    // grown as the string table grows (see reach), so a chunk clears only what it used
+    courseOf.clear();
+    ownerOf.clear();
+    localOf.clear();
     shared.clear();
     ipCounts.clear();
+  }
+
+  // The per-string vectors cover string k (the table hands out indices in order).
+  void reach(int32_t k) {
+    if (static_cast<size_t>(k) < courseOf.size()) return;
+    const size_t size = std::max<size_t>(static_cast<size_t>(k) + 1, 2 * courseOf.size());
+    courseOf.resize(size, -1);
+    ownerOf.resize(size, -1);
+    localOf.resize(size, 0);
   }
 
   std::string_view tableText(int32_t k) const {
@@ -163,6 +173,7 @@ struct ChunkFacts {
   // The slot of the course whose raw id (a context.course_id or a guessed id) is string k:
   // chunkTasks.ts keys builders by ids.ts slashCourseId of it.
   int32_t courseSlot(int32_t k) {
+    reach(k);
     if (courseOf[k] >= 0) return courseOf[k];
     const std::string_view raw = tableText(k);
     slashCourseId(raw.data(), raw.size(), slash);
@@ -179,6 +190,7 @@ struct ChunkFacts {
 
   // String k's index in course c's strings, added there on first use (FactsBuilder.intern).
   uint32_t intern(int32_t c, int32_t k) {
+    reach(k);
     const int32_t owner = ownerOf[k];
     if (owner == c) return static_cast<uint32_t>(localOf[k]);
     std::vector<int32_t>& list = courses[c].strings;

@@ -893,11 +893,21 @@ struct StringTable {
     n = 0;
     chunk = chunkBytes;
     side = sideBytes;
-    size_t size = 64;
-    while (size < 2 * entries) size <<= 1;
-    slots.assign(size, 0);
+    // sized for the strings a chunk has (it grows when half full), not for the most it could
+    // have (9 a line): that table, mostly empty, was cleared for every chunk
+    slots.assign(4096, 0);
     if (hashes.size() < entries) hashes.resize(entries);
-    mask = size - 1;
+    mask = slots.size() - 1;
+  }
+
+  void grow() {
+    slots.assign(2 * slots.size(), 0);
+    mask = slots.size() - 1;
+    for (int32_t e = 0; e < n; e++) {
+      size_t slot = hashes[e] & mask;
+      while (slots[slot] != 0) slot = (slot + 1) & mask;
+      slots[slot] = e + 1;
+    }
   }
 
   static uint64_t hashOf(const uint8_t* p, size_t len) {
@@ -923,6 +933,7 @@ struct StringTable {
     const uint8_t* base = source == 0 ? chunk : side;
     const size_t len = end - start;
     const uint64_t h = hashOf(base + start, len);
+    if (2 * static_cast<size_t>(n + 1) > slots.size()) grow();
     for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
       const int32_t e = slots[slot];
       if (e == 0) {
@@ -2004,8 +2015,12 @@ size_t canonicalJson(const uint8_t* b, size_t i, Out& out, int depth) {
     if (depth > 32) return SIZE_MAX;
     const bool object = c == '{';
     out += static_cast<char>(c);
-    // the keys seen (repeats are refused): a few on the stack, the rest in a vector
-    std::pair<size_t, size_t> few[16];
+    // the keys seen (repeats are refused): a few on the stack, the rest in a vector (a plain
+    // array, left uninitialised: std::pair's constructor zeroed it on every call, ~1% of split)
+    struct Key {
+      size_t first, second;
+    };
+    Key few[16];
     size_t nFew = 0;
     std::vector<std::pair<size_t, size_t>> more;
     i = ws(b, i + 1);
@@ -2897,7 +2912,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
   LineScan scan{out, side, n3, 0};
   ChunkFacts& facts = chunkFacts;
   const bool buildFacts = boolArgument(env, info, 4);
-  if (buildFacts) facts.reset(lines * kTableIntsPerLine / 4);
+  if (buildFacts) facts.reset();
   else facts.on = false;
   Span f[N_FIELDS];
   LineFlags flags;

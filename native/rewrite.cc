@@ -1225,7 +1225,7 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
   if (withScan) strings.reset(static_cast<int32_t*>(d[5]), lines * kTableIntsPerLine / 4, chunk, static_cast<uint8_t*>(d[4]));
   ChunkFacts& facts = chunkFacts;
   const bool buildFacts = withScan && boolArgument(env, info, 6);
-  if (buildFacts) facts.reset(lines * kTableIntsPerLine / 4);
+  if (buildFacts) facts.reset();
   else facts.on = false;
   Span f[N_FIELDS];
   LineFlags flags;
