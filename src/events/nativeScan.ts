@@ -61,8 +61,8 @@ const HAS_MODULE_ID = 63;
 const CONTEXT_KIND = 64;
 /**
  * 1 when the native code computed the line's facts itself (native/fastscan.cc lineFacts); 2 when
- * it also added them to the chunk's native facts (native/chunkFacts.cc; see takeNativeFacts), so
- * that only a compact-table row (PROBLEM_STATE 3 or more) is left for JavaScript to add. Then
+ * it also built them, compact-table row included, into the chunk's native batches
+ * (native/chunkFacts.cc; see takeNativeFacts), so that JavaScript adds nothing for the line. Then
  * the course (the raw context.course_id, or the id guessed from page or event_type; -1: no course),
  * username and ip as string-table indices (-1: not a string), whether
  * the username is a non-empty string, the base-event flags (-1: not a base event), the video type

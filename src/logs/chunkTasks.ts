@@ -88,7 +88,7 @@ class LineSink {
 /** Rewrites every line of a chunk and groups the output by course, in input order. */
 export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkResult {
   const buf = asBuffer(chunk);
-  const utf8 = isUtf8(buf);
+  const allUtf8 = isUtf8(buf);
   const facts = collectFacts ? new FactsByCourse() : null;
   // with facts, the native scanner's facts of plain lines (the same as the rewritten row's,
   // tested in test/personDay-generated.test.ts) cost less than reading them from the row; the
@@ -97,7 +97,7 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
   let rewritten: ChunkRewrite | null;
   let scan: ChunkScan | null;
   if (facts !== null) {
-    const both = rewriteAndScanChunkNative(buf, utf8);
+    const both = rewriteAndScanChunkNative(buf, allUtf8);
     rewritten = both?.rewrite ?? null;
     scan = both !== null ? both.scan : scanChunkNative(buf);
   } else {
@@ -105,7 +105,7 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
     scan = null;
   }
   const native = scan !== null ? new NativeFacts(scan, buf, facts!) : null;
-  return rewritten !== null ? splitRewritten(buf, !utf8, rewritten, facts, native) : splitInJs(buf, !utf8, facts, native);
+  return rewritten !== null ? splitRewritten(buf, !allUtf8, rewritten, facts, native) : splitInJs(buf, !allUtf8, facts, native);
 }
 
 /**
