@@ -892,7 +892,7 @@ struct Rewriter {
       if (b[m.va] == 'n') return out = {V_NULL, 0, 0}, true;
       if (b[m.va] != '"') return false;
       if (!m.plainString) return out = {V_ESCAPED, static_cast<int32_t>(m.va), static_cast<int32_t>(m.ve)}, true;
-      const bool ascii = asciiBytes(b + m.va + 1, m.ve - m.va - 2);
+      const bool ascii = asciiPadded(b + m.va + 1, m.ve - m.va - 2);
       out = {ascii ? V_ASCII : V_UTF8, static_cast<int32_t>(m.va + 1), static_cast<int32_t>(m.ve - 1)};
       return true;
     };
