@@ -2159,6 +2159,16 @@ size_t canonicalJson(const uint8_t* b, size_t i, Out& out, int depth) {
 // What the compact tables get from a server problem_check or a show_answer line, computed by
 // lineFacts (chunkTasks.ts problemCheckPayloadRow / showAnswerPayloadRow → eventRows.ts
 // problemCheckRow / showAnswerRow). Strings are held here until lineFacts interns them.
+// What the rewrite already worked out for a line it took (native/rewrite.cc), for its problem
+// row: module_id as the row holds it, and the answers' JSON text when its full event_struct
+// wrote them (R10).
+struct KnownRow {
+  bool hasModuleId = false;
+  std::string moduleId;
+  bool hasAnswers = false;
+  std::string answers;
+};
+
 struct PayloadFacts {
   int kind = 0;  // 0 none, or the state (kProblemCheckFacts, …)
   bool has[kPayloadMaxStrings] = {};
@@ -2222,12 +2232,19 @@ bool stringOrNullMember(const uint8_t* b, int32_t a, int32_t e, PayloadFacts& ou
 // The payload facts of the line in `b` whose event type is problem_check / save_problem_check
 // (source "server") or show_answer / showanswer, from the members `spans` of its object `event`
 // (readMembers<problemKey>). False when JavaScript must decide.
+// With `known` (a line the rewrite took), module_id and the answers' text come from the rewrite:
+// they are what its row, and so the JavaScript path's problemCheckRow, holds.
 bool payloadFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const int32_t* spans, bool problemCheck, const Text& type, int source,
-                  PayloadFacts& out) {
-  const int m = lineModuleId(b, f, flags, type, source, spans[2 * PK_ID], spans[2 * PK_ID + 1], spans[2 * PK_PROBLEM_ID], spans[2 * PK_PROBLEM_ID + 1],
-                             out.text[0]);
-  if (m < 0) return false;
-  out.has[0] = m == 1;
+                  PayloadFacts& out, const KnownRow* known) {
+  if (known != nullptr) {
+    out.has[0] = known->hasModuleId;
+    if (known->hasModuleId) out.text[0] = known->moduleId;
+  } else {
+    const int m = lineModuleId(b, f, flags, type, source, spans[2 * PK_ID], spans[2 * PK_ID + 1], spans[2 * PK_PROBLEM_ID], spans[2 * PK_PROBLEM_ID + 1],
+                               out.text[0]);
+    if (m < 0) return false;
+    out.has[0] = m == 1;
+  }
   if (!problemCheck) {
     out.kind = kShowAnswerFacts;
     return true;
@@ -2237,7 +2254,10 @@ bool payloadFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const
       !plainNumber(b, spans[2 * PK_MAX_GRADE], spans[2 * PK_MAX_GRADE + 1], false, out.number[2]))
     return false;
   if (!stringOrNullMember(b, spans[2 * PK_SUCCESS], spans[2 * PK_SUCCESS + 1], out, 2)) return false;
-  if (spans[2 * PK_ANSWERS] >= 0 && canonicalJson(b, spans[2 * PK_ANSWERS], out.set(1), 0) == SIZE_MAX) return false;
+  if (spans[2 * PK_ANSWERS] >= 0) {
+    if (known != nullptr && known->hasAnswers) out.set(1) = known->answers;
+    else if (canonicalJson(b, spans[2 * PK_ANSWERS], out.set(1), 0) == SIZE_MAX) return false;
+  }
   out.kind = kProblemCheckFacts;
   return true;
 }
@@ -2548,7 +2568,7 @@ thread_local PayloadFacts payload;
 // reads except a video event whose payload was read. False otherwise (JavaScript reads the line).
 bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const VideoValue* video, bool videoRead, uint8_t* side,
                size_t sideCap, size_t& sideAt, PrefixCache& prefixes, const LineFlags& flags, const TypeFacts& tf, int membersKind,
-               const int32_t* members) {
+               const int32_t* members, const KnownRow* known) {
   if (rec[kTimeState] != 1) return false;
   double timeUs;
   memcpy(&timeUs, rec + kTimeValue, sizeof timeUs);
@@ -2607,7 +2627,7 @@ bool lineFacts(const uint8_t* b, size_t s, const Span* f, int32_t* rec, const Vi
   const int sourceKind = src.kind == V_ABSENT ? 0 : hasSource && is(sb, sn, "browser") ? 1 : 2;
   if (serverProblemCheck || tf.showAnswer) {
     if (membersKind != kProblemMembers || src.kind == V_ESCAPED) return false;
-    if (!payloadFacts(b, f, flags, members, serverProblemCheck, Text{t, static_cast<long>(tn)}, sourceKind, payload)) return false;
+    if (!payloadFacts(b, f, flags, members, serverProblemCheck, Text{t, static_cast<long>(tn)}, sourceKind, payload, known)) return false;
   }
   if (tf.transcriptOnly && !transcriptFacts(b, f, t, tn, payload)) return false;
   if (tf.enrollmentKnown && !enrollmentFacts(b, f, members, t, tn, payload)) return false;
@@ -2814,8 +2834,10 @@ struct LineScan {
   size_t sideCap, sideAt;
   VideoValue video[N_VIDEO_KEYS] = {};
 
-  // (`knownTime`: the line's time, already parsed from field F_TIME, or null)
-  void record(size_t index, size_t s, size_t e, size_t base, const uint8_t* b, bool ok, Span* f, const LineFlags& flags, const double* knownTime = nullptr) {
+  // (`knownTime`: the line's time, already parsed from field F_TIME, or null; `known`: what the
+  // rewrite worked out for the line's row, or null)
+  void record(size_t index, size_t s, size_t e, size_t base, const uint8_t* b, bool ok, Span* f, const LineFlags& flags, const double* knownTime = nullptr,
+              const KnownRow* known = nullptr) {
     int32_t* rec = out + index * kStride;
     rec[0] = static_cast<int32_t>(s);
     rec[1] = static_cast<int32_t>(e);
@@ -2858,7 +2880,7 @@ struct LineScan {
     const TypeFacts tf = ok ? lineTypeFacts(b, f) : TypeFacts{};
     int32_t members[2 * N_PROBLEM_KEYS];
     const int membersKind = ok ? readPayloadMembers(b, f, tf, members) : 0;
-    rec[kFactsState] = ok && lineFacts(b, base, f, rec, video, videoRead, side, sideCap, sideAt, coursePrefixCache, flags, tf, membersKind, members) ? 1 : 0;
+    rec[kFactsState] = ok && lineFacts(b, base, f, rec, video, videoRead, side, sideCap, sideAt, coursePrefixCache, flags, tf, membersKind, members, known) ? 1 : 0;
     if (ok && rec[kFactsState] == 0) {
       // JavaScript reads the line: it gets a problem_check's or a forum event's members (state 1, 2)
       rec[kProblemState] = 0;

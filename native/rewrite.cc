@@ -649,7 +649,9 @@ bool isFullStructType(const Text& t) {
 // variables: every access to one of those is a call).
 struct Rewriter {
   std::vector<Member> top, ctx, moduleMembers, payload, state;
-  double timeMicros = 0;  // the time of the line rewriteLine last took (its fused scan reuses it)
+  // what the fused scan reuses of the line rewriteLine last took: its time and KnownRow
+  double timeMicros = 0;
+  KnownRow known;
   std::vector<uint8_t> eventBytes;  // a string `event`, decoded (NUL and padding after it)
   Container box;
   Buf eventText, agentJson, text;
@@ -721,6 +723,10 @@ struct Rewriter {
         case EK_GET_POST:
         case EK_TEXT:
           if (!writeAsText(b, m, out, first)) return false;
+          if (m.ke - m.ka == 9 && memcmp(b + m.ka + 1, "answers", 7) == 0) {
+            known.hasAnswers = true;
+            known.answers.assign(text.data(), text.size());
+          }
           break;
         case EK_STATE:
           if (b[m.va] == '{') {
@@ -1078,6 +1084,9 @@ struct Rewriter {
     }
     if (found < 0) return false;
     const bool hasModuleId = found == 1 && !moduleId.empty();
+    known.hasModuleId = hasModuleId;
+    if (hasModuleId) known.moduleId = moduleId;
+    known.hasAnswers = false;
 
     const bool full = payloadObject && isFullStructType(type);
     if (full) {
@@ -1285,7 +1294,10 @@ napi_value RewriteChunk(napi_env env, napi_callback_info info) {
         }
       }
     }
-    if (withScan) scan.record(index, s, e, base, line.data(), scanned, f, flags, rec[RR_SOURCE] == 0 ? &w.timeMicros : nullptr);
+    if (withScan) {
+      const bool took = rec[RR_SOURCE] == 0;
+      scan.record(index, s, e, base, line.data(), scanned, f, flags, took ? &w.timeMicros : nullptr, took ? &w.known : nullptr);
+    }
     // a line whose row the rewrite wrote is not read by JavaScript again: its facts can be built here
     if (buildFacts && rec[RR_SOURCE] == 0) buildLineFacts(facts, scan.out + index * kStride);
     s = e + 1;
