@@ -102,35 +102,6 @@ void putColumn(uint8_t*& p, const std::vector<T>& v) {
   p += v.size() * sizeof(T);
 }
 
-// JSON text of a string value (valid UTF-8: the caller builds facts only of UTF-8 chunks).
-void appendJsonString(std::string& out, const uint8_t* p, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;
-  for (size_t i = 0; i < n; i++) {
-    const uint8_t c = p[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(reinterpret_cast<const char*>(p + run), i - run);
-    run = i + 1;
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else {
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  out.append(reinterpret_cast<const char*>(p + run), n - run);
-  out += '"';
-}
-
-void appendInt(std::string& out, int64_t v) {
-  char digits[24];
-  const auto r = std::to_chars(digits, digits + sizeof digits, v);
-  out.append(digits, r.ptr);
-}
-
 struct ChunkFacts {
   bool on = false;
   std::vector<CourseColumns> courses;  // [0, used): this chunk's (the rest keep their capacity)
@@ -215,29 +186,26 @@ struct ChunkFacts {
       return;
     }
     const std::string_view s = tableText(k);
-    appendJsonString(out, reinterpret_cast<const uint8_t*>(s.data()), s.size());
+    appendJsString(s, out);
   }
 
-  // Appends `"key":` and string k to a row.
-  void textMember(std::string& out, const char* key, int32_t k) const {
+  // A row's next member: `,"key":` and its value (string k, a number — NaN: null —, a boolean).
+  static void memberKey(std::string& out, const char* key) {
     out += ",\"";
     out += key;
     out += "\":";
+  }
+  void textMember(std::string& out, const char* key, int32_t k) const {
+    memberKey(out, key);
     appendText(out, k);
   }
-
   static void numberMember(std::string& out, const char* key, double v) {
-    out += ",\"";
-    out += key;
-    out += "\":";
+    memberKey(out, key);
     if (v != v) out += "null";
     else appendJsNumber(v, out);
   }
-
   static void boolMember(std::string& out, const char* key, bool v) {
-    out += ",\"";
-    out += key;
-    out += "\":";
+    memberKey(out, key);
     out += v ? "true" : "false";
   }
 
@@ -362,17 +330,17 @@ struct ChunkFacts {
   void encodeMeta(const CourseColumns& cc) {
     meta.clear();
     meta += "{\"course\":";
-    appendJsonString(meta, reinterpret_cast<const uint8_t*>(cc.id.data()), cc.id.size());
+    appendJsString(cc.id, meta);
     meta += ",\"days\":[";
     for (size_t i = 0; i < cc.days.size(); i++) {
       if (i > 0) meta += ',';
-      appendInt(meta, cc.days[i]);
+      appendJsNumber(cc.days[i], meta);
     }
     meta += "],\"strings\":[";
     for (size_t i = 0; i < cc.strings.size(); i++) {
       if (i > 0) meta += ',';
       const std::string_view s = tableText(cc.strings[i]);
-      appendJsonString(meta, reinterpret_cast<const uint8_t*>(s.data()), s.size());
+      appendJsString(s, meta);
     }
     meta += "],\"forum\":[";
     meta += cc.forum;
@@ -385,11 +353,11 @@ struct ChunkFacts {
     meta += "],\"transcript\":[";
     meta += cc.transcript;
     meta += "],\"counts\":[";
-    appendInt(meta, static_cast<int64_t>(cc.baseUser.size()));
+    appendJsNumber(static_cast<double>(cc.baseUser.size()), meta);
     meta += ',';
-    appendInt(meta, static_cast<int64_t>(cc.ipUser.size()));
+    appendJsNumber(static_cast<double>(cc.ipUser.size()), meta);
     meta += ',';
-    appendInt(meta, static_cast<int64_t>(cc.videoUser.size()));
+    appendJsNumber(static_cast<double>(cc.videoUser.size()), meta);
     meta += "]}";
   }
 

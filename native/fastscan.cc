@@ -265,6 +265,52 @@ inline int stringSpecials16(const uint8_t* p) {
 }
 #endif
 
+// JSON.stringify of a string whose UTF-8 bytes (no lone surrogate) are s[0, n): runs of bytes
+// that need no escape are copied whole (found 16 bytes at a time where SSE2 is there).
+template <class Out>
+void appendJsString(const uint8_t* s, size_t n, Out& out) {
+  static const char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t from = 0;
+  size_t i = 0;
+  for (;;) {
+#if defined(__SSE2__)
+    while (i + 16 <= n) {
+      const int m = stringSpecials16(s + i);
+      if (m != 0) {
+        i += __builtin_ctz(static_cast<unsigned>(m));
+        break;
+      }
+      i += 16;
+    }
+#endif
+    while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\') i++;
+    if (i >= n) break;
+    const uint8_t c = s[i];
+    out.append(reinterpret_cast<const char*>(s + from), i - from);
+    from = ++i;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      continue;
+    }
+    const char* shortForm = c == '\b' ? "\\b" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\f' ? "\\f" : c == '\r' ? "\\r" : nullptr;
+    if (shortForm != nullptr) {
+      out += shortForm;
+    } else {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  out.append(reinterpret_cast<const char*>(s + from), n - from);
+  out += '"';
+}
+template <class Str, class Out>
+inline void appendJsString(const Str& s, Out& out) {
+  appendJsString(reinterpret_cast<const uint8_t*>(s.data()), s.size(), out);
+}
+
 // A string; i is just after its opening quote. Returns the index after the closing quote or
 // SIZE_MAX; sets esc when it held an escape.
 size_t scanString(const uint8_t* b, size_t i, bool& esc) {
@@ -1413,49 +1459,62 @@ int orgCourseAt(const Text& t, long p, long lastI1, long& i1, long& i2) {
   return OC_FOUND;
 }
 
-// moduleId.ts scanXblockV1 (okre1 for A1 / A2, okre3 for A5 / A6): true and `out` set when okre1
-// matches; `any` gets the okre3 result found on the way (empty when none).
-bool scanXblockV1(const Text& t, long c, std::string& out, std::string& any) {
-  any.clear();
-  long lastI1 = -1, q = -2;
-  for (; c >= 0; c = t.indexOf("/courses/course-v1:", c + 1)) {
-    const long p = c + 19;
+// The `ORG+COURSE+` candidates after `prefix` (of length `len`), from the one at index `c` on
+// (-1: none), as moduleId.ts's opaque-key matchers walk them with orgCourseAt: onCandidate(p, i1,
+// i2) — p where ORG starts, i1 and i2 the `+` after ORG and after COURSE — returns 1 (matched),
+// 0 (try the next candidate) or -1 (no match at all). True when one matched.
+template <typename OnCandidate>
+bool orgCourseCandidates(const Text& t, const char* prefix, long len, long c, OnCandidate&& onCandidate) {
+  long lastI1 = -1;
+  for (; c >= 0; c = t.indexOf(prefix, c + 1)) {
+    const long p = c + len;
     long i1 = -1, i2 = -1;
     const int found = orgCourseAt(t, p, lastI1, i1, i2);
     if (found == OC_STOP) return false;
     lastI1 = i1;
     if (found == OC_NEXT) continue;
+    const int r = onCandidate(p, i1, i2);
+    if (r != 0) return r > 0;
+  }
+  return false;
+}
+
+// moduleId.ts scanXblockV1 (okre1 for A1 / A2, okre3 for A5 / A6): true and `out` set when okre1
+// matches; `any` gets the okre3 result found on the way (empty when none).
+bool scanXblockV1(const Text& t, long c, std::string& out, std::string& any) {
+  any.clear();
+  long q = -2;
+  return orgCourseCandidates(t, "/courses/course-v1:", 19, c, [&](long p, long i1, long i2) -> int {
     const long i3 = t.indexOf('+', i2 + 1);
-    if (i3 < 0) return false;
+    if (i3 < 0) return -1;
     const long from = i2 + 2;
     if (q == -2 || (q >= 0 && q < from)) q = t.indexOf("/xblock/block-v1:", from);
-    if (q < 0) return false;
-    if (q + 17 >= i3) continue;
+    if (q < 0) return -1;
+    if (q + 17 >= i3) return 0;
     const long i4 = t.indexOf('+', i3 + 1);
-    if (i4 < 0) return false;
-    if (i4 == i3 + 1) continue;
+    if (i4 < 0) return -1;
+    if (i4 == i3 + 1) return 0;
     const long i5 = t.indexOf('+', i4 + 1);
-    if (i5 < 0) return false;
-    if (i5 == i4 + 1 || !t.startsWith("+type@", i5)) continue;
+    if (i5 < 0) return -1;
+    if (i5 == i4 + 1 || !t.startsWith("+type@", i5)) return 0;
     const long i6 = t.indexOf('+', i5 + 6);
-    if (i6 < 0) return false;
-    if (i6 == i5 + 6 || !t.startsWith("+block@", i6)) continue;
+    if (i6 < 0) return -1;
+    if (i6 == i5 + 6 || !t.startsWith("+block@", i6)) return 0;
     const long j = i6 + 7;
     const long k = t.indexOf('/', j);
     const long end = k < 0 ? t.n : k;
-    if (end == j) continue;
+    if (end == j) return 0;
     const bool handler = k >= 0 && t.startsWith("/handler", k);
-    if (!any.empty() && !handler) continue;
+    if (!any.empty() && !handler) return 0;
     std::string id;
     joinRanges(t, id, {{p, i1}, {i1 + 1, i2}, {i5 + 6, i6}, {j, end}});
     if (any.empty()) any = id;
     if (handler) {
       out = id;
-      return true;
+      return 1;
     }
-    if (k < 0) return false;
-  }
-  return false;
+    return k < 0 ? -1 : 0;
+  });
 }
 
 // moduleId.ts xblockI4xTail: TYPE's and ID's ranges, or false.
@@ -1534,28 +1593,20 @@ int pyTruthy(const uint8_t* b, size_t a, size_t e) {
 
 // moduleId.ts matchBlockV1 (okre4: A8a, A9)
 bool matchBlockV1(const Text& t, std::string& out) {
-  long lastI1 = -1;
-  for (long c = t.indexOf("block-v1:", 0); c >= 0; c = t.indexOf("block-v1:", c + 1)) {
-    const long p = c + 9;
-    long i1 = -1, i2 = -1;
-    const int found = orgCourseAt(t, p, lastI1, i1, i2);
-    if (found == OC_STOP) return false;
-    lastI1 = i1;
-    if (found == OC_NEXT) continue;
+  return orgCourseCandidates(t, "block-v1:", 9, t.indexOf("block-v1:", 0), [&](long p, long i1, long i2) -> int {
     const long i3 = t.indexOf('+', i2 + 1);
-    if (i3 < 0) return false;
-    if (i3 == i2 + 1 || !t.startsWith("+type@", i3)) continue;
+    if (i3 < 0) return -1;
+    if (i3 == i2 + 1 || !t.startsWith("+type@", i3)) return 0;
     const long i4 = t.indexOf('+', i3 + 6);
-    if (i4 < 0) return false;
-    if (i4 == i3 + 6 || !t.startsWith("+block@", i4)) continue;
+    if (i4 < 0) return -1;
+    if (i4 == i3 + 6 || !t.startsWith("+block@", i4)) return 0;
     const long j = i4 + 7;
     long k = t.indexOf('/', j);
     if (k < 0) k = t.n;
-    if (k == j) continue;
+    if (k == j) return 0;
     joinRanges(t, out, {{p, i1}, {i1 + 1, i2}, {i3 + 6, i4}, {j, k}});
-    return true;
-  }
-  return false;
+    return 1;
+  });
 }
 
 // moduleId.ts matchI4xDash (okre5a: A8b)
@@ -1734,24 +1785,13 @@ struct PageAndNew {
 // returns 1 (matched: `out` := `ORG/COURSE/`), 0 (try the next candidate) or -1 (no match at all).
 template <typename AtRun>
 bool courseV1Candidates(const Text& t, std::string& out, AtRun&& atRun) {
-  long lastI1 = -1;
-  for (long c = t.indexOf("/courses/course-v1:", 0); c >= 0; c = t.indexOf("/courses/course-v1:", c + 1)) {
-    const long p = c + 19;
-    long i1 = -1, i2 = -1;
-    const int found = orgCourseAt(t, p, lastI1, i1, i2);
-    if (found == OC_STOP) return false;
-    lastI1 = i1;
-    if (found == OC_NEXT) continue;
+  return orgCourseCandidates(t, "/courses/course-v1:", 19, t.indexOf("/courses/course-v1:", 0), [&](long p, long i1, long i2) -> int {
     long runEnd = t.indexOf('+', i2 + 1);
     if (runEnd < 0) runEnd = t.n;
     const int r = atRun(i2, runEnd);
-    if (r < 0) return false;
-    if (r > 0) {
-      out.assign(t.s + p, i1 - p).append("/").append(t.s + i1 + 1, i2 - i1 - 1).append("/");
-      return true;
-    }
-  }
-  return false;
+    if (r > 0) out.assign(t.s + p, i1 - p).append("/").append(t.s + i1 + 1, i2 - i1 - 1).append("/");
+    return r;
+  });
 }
 
 // moduleId.ts matchCourseV1Courseware (okre5 on `page`, A8c): `ORG/COURSE/` or false.
@@ -2160,11 +2200,10 @@ size_t canonicalJson(const uint8_t* b, size_t i, Out& out, int depth) {
 // lineFacts (chunkTasks.ts problemCheckPayloadRow / showAnswerPayloadRow → eventRows.ts
 // problemCheckRow / showAnswerRow). Strings are held here until lineFacts interns them.
 // What the rewrite already worked out for a line it took (native/rewrite.cc), for its problem
-// row: module_id as the row holds it, and the answers' JSON text when its full event_struct
-// wrote them (R10).
+// row: module_id as the row holds it (null: none; the rewrite's own string, valid until its next
+// line), and the answers' JSON text when its full event_struct wrote them (R10).
 struct KnownRow {
-  bool hasModuleId = false;
-  std::string moduleId;
+  const std::string* moduleId = nullptr;
   bool hasAnswers = false;
   std::string answers;
 };
@@ -2237,8 +2276,8 @@ bool stringOrNullMember(const uint8_t* b, int32_t a, int32_t e, PayloadFacts& ou
 bool payloadFacts(const uint8_t* b, const Span* f, const LineFlags& flags, const int32_t* spans, bool problemCheck, const Text& type, int source,
                   PayloadFacts& out, const KnownRow* known) {
   if (known != nullptr) {
-    out.has[0] = known->hasModuleId;
-    if (known->hasModuleId) out.text[0] = known->moduleId;
+    out.has[0] = known->moduleId != nullptr;
+    if (out.has[0]) out.text[0] = *known->moduleId;
   } else {
     const int m = lineModuleId(b, f, flags, type, source, spans[2 * PK_ID], spans[2 * PK_ID + 1], spans[2 * PK_PROBLEM_ID], spans[2 * PK_PROBLEM_ID + 1],
                                out.text[0]);

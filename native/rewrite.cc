@@ -41,52 +41,6 @@ bool stringTokenIsCanonical(const uint8_t* b, size_t va, size_t ve) {
   return true;
 }
 
-// JSON.stringify of a string whose UTF-8 bytes (no lone surrogate) are s[0, n): runs of bytes
-// that need no escape are copied whole (found 16 bytes at a time where SSE2 is there).
-template <class Out>
-void appendJsString(const uint8_t* s, size_t n, Out& out) {
-  static const char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t from = 0;
-  size_t i = 0;
-  for (;;) {
-#if defined(__SSE2__)
-    while (i + 16 <= n) {
-      const int m = stringSpecials16(s + i);
-      if (m != 0) {
-        i += __builtin_ctz(static_cast<unsigned>(m));
-        break;
-      }
-      i += 16;
-    }
-#endif
-    while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\') i++;
-    if (i >= n) break;
-    const uint8_t c = s[i];
-    out.append(reinterpret_cast<const char*>(s + from), i - from);
-    from = ++i;
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      continue;
-    }
-    const char* shortForm = c == '\b' ? "\\b" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\f' ? "\\f" : c == '\r' ? "\\r" : nullptr;
-    if (shortForm != nullptr) {
-      out += shortForm;
-    } else {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  out.append(reinterpret_cast<const char*>(s + from), n - from);
-  out += '"';
-}
-template <class Text, class Out>
-inline void appendJsString(const Text& s, Out& out) {
-  appendJsString(reinterpret_cast<const uint8_t*>(s.data()), s.size(), out);
-}
-
 // ---------------------------------------------------------------- objects read whole
 
 // One member of an object: its key's quoted text b[ka, ke), its value b[va, ve), and what kind
@@ -298,7 +252,6 @@ int stateKind(const char* k, size_t n) {
   const char t = scalarType(k, n, scalars);
   return t != 0 ? SK_SCALAR + (t << 8) : RK_OTHER;
 }
-
 
 inline bool keyIs(const uint8_t* b, const Member& m, const Name& x) { return m.ke - m.ka - 2 == x.n && memcmp(b + m.ka + 1, x.s, x.n) == 0; }
 const Member* memberNamed(const uint8_t* b, const std::vector<Member>& ms, const Name& x) {
@@ -641,7 +594,6 @@ bool isFullStructType(const Text& t) {
   if (!listed && t.indexOf("problem_", 0) < 0) return false;
   return t.indexOf("video_embedded", 0) < 0 && t.indexOf("harvardx.", 0) < 0;
 }
-
 
 // ---------------------------------------------------------------- one line
 
@@ -1084,8 +1036,7 @@ struct Rewriter {
     }
     if (found < 0) return false;
     const bool hasModuleId = found == 1 && !moduleId.empty();
-    known.hasModuleId = hasModuleId;
-    if (hasModuleId) known.moduleId = moduleId;
+    known.moduleId = hasModuleId ? &moduleId : nullptr;  // (no copy: most lines are not read for it)
     known.hasAnswers = false;
 
     const bool full = payloadObject && isFullStructType(type);
