@@ -19,7 +19,7 @@ import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { readLineChunks } from '../src/logs/chunkReader.ts';
 import { discoverInputs } from '../src/logs/inputs.ts';
-import { createLogPool, destroyLogPool } from '../src/logs/pool.ts';
+import { createLogPool, createLogRings, destroyLogPool } from '../src/logs/pool.ts';
 import { Semaphore } from '../src/logs/semaphore.ts';
 import { splitLogs } from '../src/logs/split.ts';
 import { forEachLine } from '../src/logs/lines.ts';
@@ -31,10 +31,12 @@ function maxRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-/** gunzip + JSON.parse of every line on the pool, with split's chunking and in-flight bound. */
+/** gunzip + JSON.parse of every line on the pool, with split's reader, chunking and in-flight bound. */
 async function floor(dir: string, workers: number, chunkMB: number) {
   const inputs = await discoverInputs([dir]);
-  const pool = createLogPool(workers);
+  const rings = createLogRings(workers, chunkMB * 1024 * 1024, 0);
+  const ring = rings.chunks;
+  const pool = createLogPool(workers, rings);
   const slots = new Semaphore(workers * 3);
   const started = performance.now();
   let lines = 0;
@@ -42,12 +44,14 @@ async function floor(dir: string, workers: number, chunkMB: number) {
   const progress = { bytesRead: 0, textBytes: 0 };
   const tasks: Array<Promise<void>> = [];
   for (const input of inputs) {
-    for await (const chunk of readLineChunks(input.path, input.gzip, chunkMB * 1024 * 1024, progress)) {
+    for await (const { slot, bytes } of readLineChunks(input.path, input.gzip, ring, progress)) {
       await slots.acquire();
+      const task = slot >= 0 ? pool.run({ slot, length: bytes.length }, { name: 'parse' }) : pool.run({ chunk: bytes }, { name: 'parse', transferList: [bytes.buffer as ArrayBuffer] });
       tasks.push(
-        (pool.run({ chunk }, { name: 'parse' }) as Promise<{ lines: number; objects: number }>).then((r) => {
+        (task as Promise<{ lines: number; objects: number }>).then((r) => {
           lines += r.lines;
           objects += r.objects;
+          if (slot >= 0) ring.release(slot);
           slots.release();
         }),
       );

@@ -36,6 +36,7 @@
 // that are not UTF-8 before it reads any result.
 
 #include <node_api.h>
+#include <zlib.h>  // Node exports its zlib to addons (native/gunzip.cc)
 
 #include <algorithm>
 #include <array>
@@ -3014,6 +3015,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
 }
 
 #include "rewrite.cc"
+#include "gunzip.cc"
 
 }  // namespace
 
@@ -3027,6 +3029,12 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_set_named_property(env, exports, "groupRows", fn);
   napi_create_function(env, "takeFacts", NAPI_AUTO_LENGTH, TakeFacts, nullptr, &fn);
   napi_set_named_property(env, exports, "takeFacts", fn);
+  napi_create_function(env, "gunzipNew", NAPI_AUTO_LENGTH, GunzipNew, nullptr, &fn);
+  napi_set_named_property(env, exports, "gunzipNew", fn);
+  napi_create_function(env, "gunzipInto", NAPI_AUTO_LENGTH, GunzipInto, nullptr, &fn);
+  napi_set_named_property(env, exports, "gunzipInto", fn);
+  napi_create_function(env, "gunzipIntoAsync", NAPI_AUTO_LENGTH, GunzipIntoAsync, nullptr, &fn);
+  napi_set_named_property(env, exports, "gunzipIntoAsync", fn);
   napi_value stride;
   napi_create_int32(env, kStride, &stride);
   napi_set_named_property(env, exports, "stride", stride);

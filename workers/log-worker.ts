@@ -1,6 +1,7 @@
 /** Piscina worker entry point: thin wrappers that move result buffers instead of copying. */
 import { Piscina } from 'piscina';
-import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask } from '../src/logs/chunkTasks.ts';
+import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask, type SplitWireResult } from '../src/logs/chunkTasks.ts';
+import type { LogWorkerData } from '../src/logs/pool.ts';
 
 function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown {
   return Piscina.move({
@@ -13,24 +14,45 @@ function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown 
   } as never);
 }
 
-export function split(task: { chunk: Uint8Array; facts?: boolean }) {
-  const r = splitChunk(task.chunk, task.facts === true);
-  return moveWith(r, r.data.buffer);
+function ringBuffer(ring: keyof LogWorkerData, slot: number): SharedArrayBuffer {
+  const buffer = (Piscina.workerData as LogWorkerData | undefined)?.[ring][slot];
+  if (buffer === undefined) throw new Error(`no ${ring} ring buffer ${slot} in this worker`);
+  return buffer;
 }
 
-export function compress(task: CompressTask) {
-  const r = compressBlocks(task);
+/** A chunk of lines: its own bytes, or `length` bytes of a chunk ring buffer (src/logs/chunkRing.ts). */
+export interface ChunkTask {
+  chunk?: Uint8Array;
+  slot?: number;
+  length?: number;
+}
+
+function chunkOf(task: ChunkTask): Uint8Array {
+  return task.chunk ?? new Uint8Array(ringBuffer('chunks', task.slot ?? -1), 0, task.length);
+}
+
+export function split(task: ChunkTask & { facts?: boolean; resultSlot?: number }) {
+  const ring = task.resultSlot !== undefined ? ringBuffer('results', task.resultSlot) : null;
+  const r = splitChunk(chunkOf(task), task.facts === true, (bytes) => (ring !== null && bytes <= ring.byteLength ? Buffer.from(ring, 0, bytes) : Buffer.allocUnsafeSlow(bytes)));
+  if (r.data.buffer === ring) return { ...r, data: null, resultBytes: r.data.length } satisfies SplitWireResult;
+  return moveWith({ ...r, resultBytes: r.data.length } satisfies SplitWireResult, r.data.buffer);
+}
+
+/** A compress task whose `data` is its own, or `length` bytes of a compress ring buffer. */
+export function compress(task: Omit<CompressTask, 'data'> & { data?: Uint8Array; slot?: number; length?: number }) {
+  const data = task.data ?? new Uint8Array(ringBuffer('compress', task.slot ?? -1), 0, task.length);
+  const r = compressBlocks({ data, offsets: task.offsets, level: task.level });
   return moveWith(r, r.data.buffer);
 }
 
 /** `--no-split`: counts, rejects and the encoded facts only (their buffer is moved, not copied). */
-export function aggregate(task: { chunk: Uint8Array }) {
-  const r = aggregateChunk(task.chunk);
+export function aggregate(task: ChunkTask) {
+  const r = aggregateChunk(chunkOf(task));
   return moveWith(r, r.facts.buffer);
 }
 
-export function parse(task: { chunk: Uint8Array }) {
-  return parseChunk(task.chunk);
+export function parse(task: ChunkTask) {
+  return parseChunk(chunkOf(task));
 }
 
 /**

@@ -18,6 +18,10 @@ export interface FastscanAddon {
   rewriteChunk?(chunk: Uint8Array, out: Int32Array, text: Uint8Array, scan?: Int32Array, side?: Uint8Array, table?: Int32Array, buildFacts?: boolean): number;
   /** native/chunkFacts.cc TakeFacts (takeNativeFacts reads its result). */
   takeFacts?(out: Uint8Array): number;
+  /** native/gunzip.cc: a streaming gunzip into buffers the caller gives (src/logs/byteSources.ts). */
+  gunzipNew?(): unknown;
+  gunzipInto?(handle: unknown, input: Uint8Array, out: Uint8Array): [number, number, number, string?];
+  gunzipIntoAsync?(handle: unknown, input: Uint8Array, out: Uint8Array): Promise<[number, number, number, string?]>;
   groupRows?(records: Int32Array, text: Uint8Array, extra: Uint8Array, groups: Int32Array, data: Uint8Array): number;
   stride: number;
   /** The strings a V_CONST value's index names (common event sources and types). */

@@ -1,6 +1,8 @@
-import fs from 'node:fs';
-import zlib from 'node:zlib';
+import type { ChunkRing } from './chunkRing.ts';
+import { openByteSource, type ByteSource, type ReadProgress } from './byteSources.ts';
 import { MAX_LINE_BYTES } from './lines.ts';
+
+export type { ReadProgress } from './byteSources.ts';
 
 /** Raised when an input cannot be read to its end (corrupt or truncated gzip, I/O error). */
 export class InputReadError extends Error {
@@ -12,69 +14,116 @@ export class InputReadError extends Error {
   }
 }
 
-export interface ReadProgress {
-  /** Bytes of the file (compressed, for gzip) read so far. */
-  bytesRead: number;
-  /** Bytes of log text (after gunzip) read so far. */
-  textBytes: number;
+/**
+ * Whole lines of a log file. `slot` is the index of the ring buffer `bytes` lies in (the
+ * consumer releases it when done with the chunk), or -1 when `bytes` has its own ArrayBuffer:
+ * a line longer than a ring buffer, which the consumer may transfer.
+ */
+export interface LineChunk {
+  slot: number;
+  bytes: Uint8Array;
+}
+
+function faultMessage(e: Error, gzip: boolean): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return `${gzip ? 'corrupt or truncated gzip' : 'read error'}: ${e.message}${code ? ` (${code})` : ''}`;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  // allocUnsafeSlow: its own ArrayBuffer, never the shared pool, so it can be transferred
+  const out = Buffer.allocUnsafeSlow(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
- * Reads a (gzipped) log file as chunks of whole lines of about `chunkSize` bytes; the last
- * chunk may end without a newline. The reader keeps no reference to a chunk it has yielded, so
- * the caller may transfer its ArrayBuffer to another thread. Memory: about two chunks, whatever the file size.
- * On a read or gunzip fault it first yields every complete line read, then throws
- * InputReadError carrying the incomplete rest.
+ * Reads a (gzipped) log file as chunks of whole lines, each filling most of a ring buffer; the
+ * last chunk may end without a newline. A line longer than a ring buffer comes as a chunk of its
+ * own (pieces of at most MAX_LINE_BYTES, which the worker rejects). Memory: the ring, whatever
+ * the file size. On a read or gunzip fault it first yields every complete line read, then
+ * throws InputReadError carrying the incomplete rest.
  */
-export async function* readLineChunks(file: string, gzip: boolean, chunkSize: number, progress: ReadProgress): AsyncGenerator<Uint8Array> {
-  const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  raw.on('data', (b) => {
-    progress.bytesRead += b.length;
-  });
-  let source: NodeJS.ReadableStream = raw;
-  if (gzip) {
-    const gunzip = zlib.createGunzip({ chunkSize: Math.min(1 << 20, Math.max(1 << 16, chunkSize)) });
-    raw.on('error', (e) => gunzip.destroy(e));
-    raw.pipe(gunzip);
-    source = gunzip;
-  }
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
-  const take = (): Uint8Array | null => {
-    const all = Buffer.concat(pending, pendingLen);
-    let cut = all.lastIndexOf(10);
-    if (cut < 0) {
-      if (all.length <= MAX_LINE_BYTES) {
-        pending = [all];
-        return null;
-      }
-      // a line far beyond any real event: hand it on as it is (the worker rejects it, raw text
-      // kept) instead of holding ever more of it in memory
-      cut = all.length - 1;
-    }
-    const rest = all.subarray(cut + 1);
-    pending = rest.length ? [Buffer.from(rest)] : [];
-    pendingLen = rest.length;
-    return all.subarray(0, cut + 1);
-  };
+export async function* readLineChunks(file: string, gzip: boolean, ring: ChunkRing, progress: ReadProgress, nativeGunzip = true): AsyncGenerator<LineChunk> {
+  let source: ByteSource;
   try {
-    for await (const piece of source as AsyncIterable<Buffer>) {
-      pending.push(piece);
-      pendingLen += piece.length;
-      progress.textBytes += piece.length;
-      if (pendingLen >= chunkSize) {
-        const chunk = take();
-        if (chunk) yield chunk;
+    source = await openByteSource(file, gzip, progress, nativeGunzip);
+  } catch (e) {
+    throw new InputReadError(faultMessage(e as Error, gzip), new Uint8Array(0));
+  }
+  let slot = -1;
+  try {
+    slot = await ring.acquire();
+    let view = ring.view(slot);
+    let fill = 0;
+    for (;;) {
+      fill += await source.read(view.subarray(fill));
+      if (fill < view.length) {
+        // the end of the file, or a fault
+        if (source.error !== null) {
+          const cut = fill > 0 ? view.lastIndexOf(10, fill - 1) : -1;
+          const tail = concat([view.subarray(cut + 1, fill)]);
+          if (cut >= 0) {
+            yield { slot, bytes: view.subarray(0, cut + 1) };
+            slot = -1;
+          }
+          throw new InputReadError(faultMessage(source.error, gzip), tail);
+        }
+        if (fill > 0) {
+          yield { slot, bytes: view.subarray(0, fill) };
+          slot = -1;
+        }
+        return;
+      }
+      const cut = view.lastIndexOf(10);
+      if (cut >= 0) {
+        yield { slot, bytes: view.subarray(0, cut + 1) };
+        // the consumer owns that buffer now; only this reader acquires buffers, so its rest is
+        // still there to copy (and if `next` is that same buffer, set() copies overlaps right)
+        slot = -1;
+        const next = await ring.acquire();
+        const nextView = ring.view(next);
+        nextView.set(view.subarray(cut + 1, fill));
+        fill -= cut + 1;
+        slot = next;
+        view = nextView;
+        continue;
+      }
+      // a line longer than a ring buffer: gathered in pieces read through the same buffer
+      const parts: Uint8Array[] = [concat([view])];
+      let gathered = view.length;
+      fill = 0;
+      for (;;) {
+        const n = await source.read(view);
+        const newline = view.subarray(0, n).indexOf(10);
+        const take = newline >= 0 ? newline + 1 : n;
+        parts.push(concat([view.subarray(0, take)]));
+        gathered += take;
+        if (newline >= 0) {
+          view.copyWithin(0, take, n);
+          fill = n - take;
+          yield { slot: -1, bytes: concat(parts) };
+          break;
+        }
+        if (n < view.length) {
+          if (source.error !== null) throw new InputReadError(faultMessage(source.error, gzip), concat(parts));
+          yield { slot: -1, bytes: concat(parts) };
+          return;
+        }
+        if (gathered > MAX_LINE_BYTES) {
+          // far beyond any real event: handed on as it is (the worker rejects it, raw text kept)
+          // instead of holding ever more of it in memory
+          yield { slot: -1, bytes: concat(parts) };
+          parts.length = 0;
+          gathered = 0;
+        }
       }
     }
-  } catch (e) {
-    if (pendingLen > 0) {
-      const chunk = take();
-      if (chunk) yield chunk;
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    const what = gzip ? 'corrupt or truncated gzip' : 'read error';
-    throw new InputReadError(`${what}: ${(e as Error).message}${code ? ` (${code})` : ''}`, Buffer.concat(pending, pendingLen));
+  } finally {
+    if (slot >= 0) ring.release(slot);
+    await source.close();
   }
-  if (pendingLen > 0) yield Buffer.concat(pending, pendingLen);
 }

@@ -51,6 +51,12 @@ export interface SplitChunkResult {
 }
 
 /**
+ * A split result as it crosses to the main thread (workers/log-worker.ts): `data` moved with it,
+ * or null when it lies in the task's result ring buffer, its first `resultBytes` bytes.
+ */
+export type SplitWireResult = Omit<SplitChunkResult, 'data'> & { data: Uint8Array | null; resultBytes: number };
+
+/**
  * Lines no step can read — longer than MAX_LINE_BYTES, or not UTF-8 — become rejects with their
  * bytes kept (base64). True when the line was rejected.
  */
@@ -86,7 +92,11 @@ class LineSink {
 }
 
 /** Rewrites every line of a chunk and groups the output by course, in input order. */
-export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkResult {
+/** A result buffer of at least `bytes` bytes: by default its own, which can be transferred. */
+export type ResultBuffer = (bytes: number) => Buffer;
+const ownBuffer: ResultBuffer = (bytes) => Buffer.allocUnsafeSlow(bytes);
+
+export function splitChunk(chunk: Uint8Array, collectFacts = false, resultBuffer: ResultBuffer = ownBuffer): SplitChunkResult {
   const buf = asBuffer(chunk);
   const allUtf8 = isUtf8(buf);
   const facts = collectFacts ? new FactsByCourse() : null;
@@ -105,7 +115,7 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
     scan = null;
   }
   const native = scan !== null ? new NativeFacts(scan, buf, facts!) : null;
-  return rewritten !== null ? splitRewritten(buf, !allUtf8, rewritten, facts, native) : splitInJs(buf, !allUtf8, facts, native);
+  return rewritten !== null ? splitRewritten(buf, !allUtf8, rewritten, facts, native, resultBuffer) : splitInJs(buf, !allUtf8, facts, native, resultBuffer);
 }
 
 /**
@@ -113,13 +123,13 @@ export function splitChunk(chunk: Uint8Array, collectFacts = false): SplitChunkR
  * writes the rows into a buffer of at least `maxRowBytes` and returns how many it wrote.
  */
 function chunkResult(lines: number, courses: string[], counts: number[], offsets: number[], maxRowBytes: number, rejects: ChunkReject[],
-  facts: FactsByCourse | null, native: NativeFacts | null, fill: (data: Buffer) => number): SplitChunkResult {
+  facts: FactsByCourse | null, native: NativeFacts | null, resultBuffer: ResultBuffer, fill: (data: Buffer) => number): SplitChunkResult {
   // the facts ride in the same buffer, after the logs: one buffer moves to the main thread
   const encoded = facts ? encodeFacts(facts.build()) : null;
   const built = native?.built() ?? null;
   const nativeBytes = built?.bytes.length ?? 0;
   const factBytes = nativeBytes + (encoded?.bytes.length ?? 0);
-  const whole = Buffer.allocUnsafeSlow(maxRowBytes + factBytes);
+  const whole = resultBuffer(maxRowBytes + factBytes);
   const rowBytes = fill(whole);
   const data = rowBytes + factBytes < whole.length ? whole.subarray(0, rowBytes + factBytes) : whole;
   if (built) data.set(built.bytes, rowBytes);
@@ -144,7 +154,7 @@ function factDaysOf(js: Array<[string, number[]]>, built: NativeChunkFacts | nul
  * splitChunk over a chunk the native code rewrote (native/rewrite.cc): only the lines it left
  * take the JavaScript path, and the native code groups all rows by course.
  */
-function splitRewritten(buf: Buffer, checkUtf8PerLine: boolean, rw: ChunkRewrite, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
+function splitRewritten(buf: Buffer, checkUtf8PerLine: boolean, rw: ChunkRewrite, facts: FactsByCourse | null, native: NativeFacts | null, resultBuffer: ResultBuffer): SplitChunkResult {
   const rec = rw.records;
   const rejects: ChunkReject[] = [];
   const courses = rw.courses.slice();
@@ -212,7 +222,7 @@ function splitRewritten(buf: Buffer, checkUtf8PerLine: boolean, rw: ChunkRewrite
   const groups = courses.length + 1;
   let grouped: RowGroup[] = [];
   // (rows of lines found unreadable afterwards are left out: the rows can take less than that)
-  const result = chunkResult(rw.lines, [], [], [0], rw.rowBytes + extra.len, rejects, facts, native, (data) => {
+  const result = chunkResult(rw.lines, [], [], [0], rw.rowBytes + extra.len, rejects, facts, native, resultBuffer, (data) => {
     grouped = groupRows(rw, extra.buf, groups, data);
     return grouped.length > 0 ? grouped[grouped.length - 1]!.end : 0;
   });
@@ -225,7 +235,7 @@ function splitRewritten(buf: Buffer, checkUtf8PerLine: boolean, rw: ChunkRewrite
 }
 
 /** splitChunk in JavaScript alone (the addon is not built, or is switched off). */
-function splitInJs(buf: Buffer, checkUtf8PerLine: boolean, facts: FactsByCourse | null, native: NativeFacts | null): SplitChunkResult {
+function splitInJs(buf: Buffer, checkUtf8PerLine: boolean, facts: FactsByCourse | null, native: NativeFacts | null, resultBuffer: ResultBuffer): SplitChunkResult {
   const byCourse = new Map<string, LineSink>();
   const rejects: ChunkReject[] = [];
   const initial = 64 * 1024;
@@ -265,7 +275,7 @@ function splitInJs(buf: Buffer, checkUtf8PerLine: boolean, facts: FactsByCourse 
     total += sink.len;
     offsets.push(total);
   }
-  return chunkResult(lines, courses, counts, offsets, total, rejects, facts, native, (data) => {
+  return chunkResult(lines, courses, counts, offsets, total, rejects, facts, native, resultBuffer, (data) => {
     let i = 0;
     for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
     return total;
@@ -773,7 +783,10 @@ export function videoPayloadRow(eventType: string | null | undefined, eventText:
   return { event_type: eventType ?? null, event: '', event_struct: payload };
 }
 
-/** A batch of independent blocks to gzip: block i is data[offsets[i] .. offsets[i+1]]. */
+/**
+ * A batch of independent blocks to gzip: block i is data[offsets[i] .. offsets[i+1]]. The
+ * worker wrapper (workers/log-worker.ts) takes `data` from a compress ring buffer when the task names one.
+ */
 export interface CompressTask {
   data: Uint8Array;
   offsets: number[];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Piscina } from 'piscina';
 import { courseOutputName } from '../ids.ts';
 import type { CompressResult, CompressTask } from './chunkTasks.ts';
+import type { ChunkRing } from './chunkRing.ts';
 
 /**
  * Uncompressed bytes per gzip member of a course output. Members are cut at the first line end at
@@ -56,12 +57,15 @@ export class CourseOutputs {
   private readonly level: number;
   /** Open append descriptors by file, least recently used first. */
   private readonly fds = new Map<string, number>();
+  /** The pool's compress ring (src/logs/pool.ts), if it has one: batches that fit go in its buffers. */
+  private readonly ring: ChunkRing | null;
 
-  constructor(dir: string, pool: Piscina, level: number, maxInFlight: number) {
+  constructor(dir: string, pool: Piscina, level: number, maxInFlight: number, ring: ChunkRing | null = null) {
     this.dir = dir;
     this.pool = pool;
     this.level = level;
     this.maxInFlight = maxInFlight;
+    this.ring = ring;
   }
 
   /** Courses that received at least one line. */
@@ -137,7 +141,10 @@ export class CourseOutputs {
     if (blocks.length === 0) return this.writeChain;
     let total = 0;
     for (const b of blocks) total += b.bytes.length;
-    const data = Buffer.allocUnsafeSlow(total); // every byte is written below: no zero fill
+    // a free compress ring buffer if the batch fits one (inputs that overlap may hold them all),
+    // else its own buffer, moved to the worker; every byte is written below: no zero fill
+    const slot = this.ring !== null && total <= this.ring.size ? this.ring.tryAcquire() : -1;
+    const data = slot >= 0 ? Buffer.from(this.ring!.buffers[slot]!, 0, total) : Buffer.allocUnsafeSlow(total);
     const offsets = [0];
     let off = 0;
     for (const b of blocks) {
@@ -153,8 +160,16 @@ export class CourseOutputs {
       s.len -= s.cutTo;
       s.cutTo = 0;
     }
-    const task: CompressTask = { data, offsets, level: this.level };
-    const compressed = this.pool.run(task, { name: 'compress', transferList: [data.buffer] }) as Promise<CompressResult>;
+    const task: Omit<CompressTask, 'data'> = { offsets, level: this.level };
+    const compressed = (slot >= 0
+      ? this.pool.run({ ...task, slot, length: total }, { name: 'compress' })
+      : this.pool.run({ ...task, data }, { name: 'compress', transferList: [data.buffer as ArrayBuffer] })) as Promise<CompressResult>;
+    if (slot >= 0) {
+      void compressed.then(
+        () => this.ring!.release(slot),
+        () => this.ring!.release(slot),
+      );
+    }
     this.inFlight++;
     compressed.catch(() => undefined); // surfaced through the chain below
     this.writeChain = this.writeChain.then(async () => {

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
+import { ChunkRing } from './chunkRing.ts';
 
 const WORKER_OLD_GENERATION_MB = 128;
 /**
@@ -16,9 +17,40 @@ export function defaultWorkerCount(): number {
   return Math.max(1, os.availableParallelism());
 }
 
-/** The worker pool of the log engine: exactly `workers` threads, started up front. */
-export function createLogPool(workers: number): Piscina {
+/** The reused buffers of a pool's tasks (src/logs/chunkRing.ts); a task names one by its index. */
+export interface LogRings {
+  /** Chunks of log lines, to the split / aggregate / parse tasks. */
+  chunks: ChunkRing;
+  /** The split tasks' results, back to the main thread. */
+  results: ChunkRing;
+  /** Blocks to gzip, to the compress tasks. */
+  compress: ChunkRing;
+}
+
+/** What every worker receives when it starts (workers/log-worker.ts): the rings' buffers. */
+export type LogWorkerData = { [K in keyof LogRings]: SharedArrayBuffer[] };
+
+/** Rings for `workers` workers and chunks of `chunkSize` bytes, as split uses them. */
+export function createLogRings(workers: number, chunkSize: number, memberBytes: number): LogRings {
+  const inFlight = workers * 3;
+  // every chunk in flight holds a chunk buffer, the reader one more, and a chunk it has yielded
+  // but not yet submitted one more: the reader never waits for a buffer. A result is ~1.4× its
+  // chunk; a compress batch about one chunk's rows. What does not fit takes its own buffer.
+  return {
+    chunks: new ChunkRing(inFlight + 2, chunkSize),
+    results: new ChunkRing(inFlight, 2 * chunkSize + 65536),
+    compress: new ChunkRing(workers * 2, 2 * chunkSize + memberBytes),
+  };
+}
+
+/**
+ * The worker pool of the log engine: exactly `workers` threads, started up front. Tasks that
+ * name a ring buffer need the pool made with those `rings`.
+ */
+export function createLogPool(workers: number, rings?: LogRings): Piscina {
+  const workerData: LogWorkerData = { chunks: rings?.chunks.buffers ?? [], results: rings?.results.buffers ?? [], compress: rings?.compress.buffers ?? [] };
   return new Piscina({
+    workerData,
     filename: WORKER_FILE,
     minThreads: workers,
     maxThreads: workers,

@@ -1,17 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { unlinkIfExists } from '../fsutil.ts';
 import { FactsWriter, FACTS_FILE, FACTS_VERSION } from '../aggregate/factsFile.ts';
-import type { AggregateChunkResult, SplitChunkResult } from './chunkTasks.ts';
+import type { AggregateChunkResult, SplitChunkResult, SplitWireResult } from './chunkTasks.ts';
 import { InputReadError, readLineChunks, type ReadProgress } from './chunkReader.ts';
-import { CourseOutputs } from './courseOutputs.ts';
+import { CourseOutputs, MEMBER_BYTES } from './courseOutputs.ts';
 import { assembleDate, partsDir } from './finalize.ts';
 import { discoverInputs, type LogInput } from './inputs.ts';
 import { acquireDirLock } from './lock.ts';
 import { hasLogs, loadMarkers, markerCourseIds, markerOutputs, markerPath, writeMarker, type InputMarker, type InputOutputs } from './markers.ts';
-import { createLogPool, destroyLogPool } from './pool.ts';
+import { createLogPool, createLogRings, destroyLogPool, type LogRings } from './pool.ts';
 import { RejectWriter } from './rejectWriter.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -156,12 +155,13 @@ export async function splitLogs(args: string[], opts: SplitOptions, progress: Sp
     progress.filesTotal = todo.length;
     progress.bytesTotal = todo.reduce((a, t) => a + t.input.size, 0);
     if (todo.length > 0) {
-      pool = createLogPool(opts.workers);
-      const slots = new Semaphore(opts.workers * 3);
+      const rings = createLogRings(opts.workers, opts.chunkSize, MEMBER_BYTES);
+      pool = createLogPool(opts.workers, rings);
+      const slots = new Semaphore(rings.results.buffers.length);
       let commits: Promise<void> = Promise.resolve();
       const pending: Array<Promise<InputSummary>> = [];
       for (const { input, outputs } of todo) {
-        const { readDone, finished } = startInput(input, outputs, { logsDir, opts, pool, slots, progress, markers, commit: (fn) => (commits = commits.then(fn)) });
+        const { readDone, finished } = startInput(input, outputs, { logsDir, opts, pool, rings, slots, progress, markers, commit: (fn) => (commits = commits.then(fn)) });
         pending.push(finished);
         await readDone; // read inputs one after another; their chunks overlap in the pool
       }
@@ -206,6 +206,8 @@ interface InputContext {
   logsDir: string;
   opts: SplitOptions;
   pool: Piscina;
+  rings: LogRings;
+  /** Chunks in flight: each holds a result ring buffer. */
   slots: Semaphore;
   progress: SplitProgress;
   markers: Map<string, InputMarker>;
@@ -222,11 +224,11 @@ function startInput(input: LogInput, want: InputOutputs, ctx: InputContext): { r
 }
 
 async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, markReadDone: () => void): Promise<InputSummary> {
-  const { logsDir, opts, pool, slots, progress } = ctx;
+  const { logsDir, opts, pool, rings, slots, progress } = ctx;
   const date = input.date!;
   const work = path.join(logsDir, '.tmp', input.stem);
   await fs.promises.mkdir(path.join(work, 'parts'), { recursive: true });
-  const outputs = new CourseOutputs(path.join(work, 'parts'), pool, opts.gzipLevel, opts.workers * 2);
+  const outputs = new CourseOutputs(path.join(work, 'parts'), pool, opts.gzipLevel, opts.workers * 2, rings.compress);
   const rejects = new RejectWriter(path.join(work, 'rejects.jsonl.gz'));
   const perCourse = new Map<string, number>();
   let lines = 0;
@@ -273,20 +275,28 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
   let error: string | undefined;
   try {
     if (input.size > 0) {
-      for await (const chunk of readLineChunks(input.path, input.gzip, opts.chunkSize, progress)) {
+      for await (const { slot, bytes } of readLineChunks(input.path, input.gzip, rings.chunks, progress)) {
         await slots.acquire();
-        // the reader hands over chunks it no longer uses: move them to the worker instead of
-        // copying, except small ones that live in Node's shared Buffer pool
-        const transfer = !isMarkedAsUntransferable(chunk.buffer);
-        const options = { name: want.logs ? 'split' : 'aggregate', ...(transfer ? { transferList: [chunk.buffer as ArrayBuffer] } : {}) };
-        const task = pool.run({ chunk, facts: want.facts }, options) as Promise<SplitChunkResult | AggregateChunkResult>;
+        const resultSlot = await rings.results.acquire(); // free: one per chunk in flight
+        const name = want.logs ? 'split' : 'aggregate';
+        // a ring buffer is named by its index; a chunk with its own buffer (a very long line) is moved
+        const task = (slot >= 0
+          ? pool.run({ slot, length: bytes.length, facts: want.facts, resultSlot }, { name })
+          : pool.run({ chunk: bytes, facts: want.facts, resultSlot }, { name, transferList: [bytes.buffer as ArrayBuffer] })) as Promise<SplitWireResult | AggregateChunkResult>;
         task.catch(() => undefined);
         applied = applied.then(async () => {
           try {
-            if (!applyError) await apply(await task);
+            if (!applyError) {
+              const r = await task;
+              await apply('resultBytes' in r ? { ...r, data: r.data ?? rings.results.view(resultSlot, r.resultBytes) } : r);
+            }
           } catch (e) {
             applyError ??= e as Error;
           } finally {
+            // a worker may still use the buffers of a chunk whose result is not wanted
+            await task.then(() => undefined, () => undefined);
+            if (slot >= 0) rings.chunks.release(slot);
+            rings.results.release(resultSlot);
             slots.release();
           }
         });

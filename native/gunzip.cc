@@ -1,0 +1,174 @@
+// Included by fastscan.cc (inside its anonymous namespace).
+//
+// A streaming gunzip that writes into a buffer the caller gives (src/logs/gunzipSource.ts): the
+// reader of split fills its reused chunk buffers with it, so reading a log allocates no new
+// buffer per megabyte. Every Buffer Node's zlib stream allocates is external memory to V8, and
+// the main thread ran ~30 full garbage collections per 1M-event day for them (docs/benchmarks.md).
+// It calls the zlib that Node itself exports to addons (the same code as node:zlib), and it
+// follows node:zlib's gunzip on concatenated members and trailing zero padding.
+
+// gunzipNew() → a handle (an external) owning a z_stream, freed with the handle
+// gunzipInto(handle, input: Uint8Array, out: Uint8Array) → [status, bytes of input used, bytes
+//   written, message?]: it stops when `out` is full or the input is used up. Status 1: all the
+//   input is used and the last member has ended (the end of the file may come now); 0: inside a
+//   member; -1: corrupt data, zlib's message 4th.
+
+struct GunzipState {
+  z_stream z;
+  bool ended = false;  // a member ended; what follows must be another member or zero padding
+};
+
+void finalizeGunzip(napi_env, void* data, void*) {
+  auto* s = static_cast<GunzipState*>(data);
+  inflateEnd(&s->z);
+  delete s;
+}
+
+napi_value GunzipNew(napi_env env, napi_callback_info) {
+  auto* s = new GunzipState();
+  memset(&s->z, 0, sizeof(s->z));
+  napi_value result;
+  if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+    delete s;
+    napi_throw_error(env, nullptr, "gunzip: inflateInit2 failed");
+    return nullptr;
+  }
+  napi_create_external(env, s, finalizeGunzip, nullptr, &result);
+  return result;
+}
+
+// One call's work: inflate `in` into `out` until `out` is full or `in` is used up.
+struct GunzipCall {
+  GunzipState* state;
+  uint8_t* in;
+  size_t inLen;
+  uint8_t* out;
+  size_t outLen;
+  int status = 0;
+  size_t used = 0;
+  size_t made = 0;
+  const char* error = nullptr;
+};
+
+void runGunzip(GunzipCall& c) {
+  GunzipState* s = c.state;
+  z_stream& z = s->z;
+  z.next_in = c.in;
+  z.avail_in = static_cast<uInt>(c.inLen);
+  z.next_out = c.out;
+  z.avail_out = static_cast<uInt>(c.outLen);
+  while (z.avail_out > 0) {
+    if (s->ended) {
+      // node:zlib: zero bytes after a member are padding; anything else starts a new member
+      while (z.avail_in > 0 && *z.next_in == 0) z.next_in++, z.avail_in--;
+      if (z.avail_in == 0) break;
+      inflateReset(&z);
+      s->ended = false;
+    }
+    if (z.avail_in == 0) break;
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      s->ended = true;
+      continue;
+    }
+    if (rc == Z_BUF_ERROR) break;  // no progress possible: out full or input used up
+    if (rc != Z_OK) {
+      c.status = -1;
+      c.error = z.msg != nullptr ? z.msg : "zlib error";
+      break;
+    }
+  }
+  if (c.status == 0 && s->ended && z.avail_in == 0) c.status = 1;
+  c.used = c.inLen - z.avail_in;
+  c.made = c.outLen - z.avail_out;
+}
+
+napi_value gunzipResult(napi_env env, const GunzipCall& c) {
+  napi_value result, v;
+  napi_create_array_with_length(env, c.error ? 4 : 3, &result);
+  napi_create_int32(env, c.status, &v);
+  napi_set_element(env, result, 0, v);
+  napi_create_uint32(env, static_cast<uint32_t>(c.used), &v);
+  napi_set_element(env, result, 1, v);
+  napi_create_uint32(env, static_cast<uint32_t>(c.made), &v);
+  napi_set_element(env, result, 2, v);
+  if (c.error) {
+    napi_create_string_utf8(env, c.error, NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, result, 3, v);
+  }
+  return result;
+}
+
+// Reads the (handle, input, out) arguments into `c`; false (a TypeError thrown) when they are wrong.
+bool gunzipArguments(napi_env env, napi_callback_info info, GunzipCall& c, napi_value* argv) {
+  size_t argc = 3;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* handle = nullptr;
+  napi_typedarray_type t1, t2;
+  void* in;
+  void* out;
+  if (argc < 3 || napi_get_value_external(env, argv[0], &handle) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &t1, &c.inLen, &in, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &t2, &c.outLen, &out, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
+      t2 != napi_uint8_array || c.inLen > UINT32_MAX || c.outLen > UINT32_MAX) {
+    napi_throw_type_error(env, nullptr, "gunzipInto(handle, input: Uint8Array, out: Uint8Array)");
+    return false;
+  }
+  c.state = static_cast<GunzipState*>(handle);
+  c.in = static_cast<uint8_t*>(in);
+  c.out = static_cast<uint8_t*>(out);
+  return true;
+}
+
+napi_value GunzipInto(napi_env env, napi_callback_info info) {
+  GunzipCall c{};
+  napi_value argv[3];
+  if (!gunzipArguments(env, info, c, argv)) return nullptr;
+  runGunzip(c);
+  return gunzipResult(env, c);
+}
+
+// gunzipIntoAsync: the same on a thread of libuv's pool, resolving a promise with the same
+// array; the handle, input and out stay referenced until it is done, and must not be used
+// (nor `out` read) meanwhile. node:zlib's stream gunzips on that pool too.
+struct GunzipJob {
+  GunzipCall call;
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref refs[3];
+};
+
+void executeGunzipJob(napi_env, void* data) {
+  runGunzip(static_cast<GunzipJob*>(data)->call);
+}
+
+void completeGunzipJob(napi_env env, napi_status status, void* data) {
+  auto* job = static_cast<GunzipJob*>(data);
+  napi_value result = gunzipResult(env, job->call);
+  if (status == napi_ok) napi_resolve_deferred(env, job->deferred, result);
+  else {
+    napi_value message, error;
+    napi_create_string_utf8(env, "gunzip cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, nullptr, message, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  for (napi_ref ref : job->refs) napi_delete_reference(env, ref);
+  napi_delete_async_work(env, job->work);
+  delete job;
+}
+
+napi_value GunzipIntoAsync(napi_env env, napi_callback_info info) {
+  auto* job = new GunzipJob();
+  napi_value argv[3];
+  if (!gunzipArguments(env, info, job->call, argv)) {
+    delete job;
+    return nullptr;
+  }
+  for (int k = 0; k < 3; k++) napi_create_reference(env, argv[k], 1, &job->refs[k]);
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "edx2bq.gunzip", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, nullptr, name, executeGunzipJob, completeGunzipJob, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
