@@ -1,4 +1,5 @@
 /** Piscina worker entry point: thin wrappers that move result buffers instead of copying. */
+import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask, type SplitWireResult } from '../src/logs/chunkTasks.ts';
 import type { LogWorkerData } from '../src/logs/pool.ts';
@@ -55,22 +56,9 @@ export function parse(task: ChunkTask) {
   return parseChunk(chunkOf(task));
 }
 
-/**
- * Waits until `workers` barrier tasks have arrived, one per worker (src/logs/pool.ts
- * destroyLogPool); at most 10 s (`timeoutMs`), so a lost worker cannot hang the pool's end.
- */
-export function barrier(task: { counter: Int32Array; workers: number; timeoutMs?: number }): void {
-  const { counter, workers } = task;
-  if (Atomics.add(counter, 0, 1) + 1 >= workers) {
-    Atomics.notify(counter, 0);
-    return;
-  }
-  const deadline = Date.now() + (task.timeoutMs ?? 10_000);
-  for (;;) {
-    const arrived = Atomics.load(counter, 0);
-    if (arrived >= workers || Date.now() > deadline) return;
-    Atomics.wait(counter, 0, arrived, 100);
-  }
+/** This worker's thread id: it has loaded this module (src/logs/pool.ts destroyLogPool). */
+export function rollCall(): number {
+  return threadId;
 }
 
 export default split;
