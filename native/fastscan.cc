@@ -37,6 +37,7 @@
 
 #include <node_api.h>
 #include <zlib.h>  // Node exports its zlib to addons (native/gunzip.cc)
+#include "vendor/libdeflate/libdeflate.h"  // built with the addon (scripts/build-native.mjs)
 
 #include <algorithm>
 #include <array>
@@ -3016,6 +3017,7 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
 
 #include "rewrite.cc"
 #include "gunzip.cc"
+#include "gzipMembers.cc"
 
 }  // namespace
 
@@ -3035,6 +3037,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_set_named_property(env, exports, "gunzipInto", fn);
   napi_create_function(env, "gunzipIntoAsync", NAPI_AUTO_LENGTH, GunzipIntoAsync, nullptr, &fn);
   napi_set_named_property(env, exports, "gunzipIntoAsync", fn);
+  napi_create_function(env, "gzipMembers", NAPI_AUTO_LENGTH, GzipMembers, nullptr, &fn);
+  napi_set_named_property(env, exports, "gzipMembers", fn);
   napi_value stride;
   napi_create_int32(env, kStride, &stride);
   napi_set_named_property(env, exports, "stride", stride);

@@ -1,12 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Piscina } from 'piscina';
 import { CourseOutputs, MEMBER_BYTES, partFileName } from '../src/logs/courseOutputs.ts';
 import { createLogPool } from '../src/logs/pool.ts';
+import { compressBlocks } from '../src/logs/chunkTasks.ts';
+import { loadAddon } from '../src/events/nativeScan.ts';
 import { Rng } from '../scripts/gen/rng.ts';
+
+/** One gzip member of `block`, as the workers make them (compressBlocks, tested below). */
+function member(block: Buffer): Buffer {
+  return Buffer.from(compressBlocks({ data: block, offsets: [0, block.length], level: 1 }).data);
+}
 
 /** The member rule, computed independently: cut at the first line end at or after MEMBER_BYTES - 1. */
 function expectedFile(lines: string[]): Buffer {
@@ -16,10 +23,10 @@ function expectedFile(lines: string[]): Buffer {
   while (stream.length - start >= MEMBER_BYTES) {
     const nl = stream.indexOf(10, start + MEMBER_BYTES - 1);
     if (nl < 0) break;
-    members.push(gzipSync(stream.subarray(start, nl + 1), { level: 1, memLevel: 9 }));
+    members.push(member(stream.subarray(start, nl + 1)));
     start = nl + 1;
   }
-  if (start < stream.length) members.push(gzipSync(stream.subarray(start), { level: 1, memLevel: 9 }));
+  if (start < stream.length) members.push(member(stream.subarray(start)));
   return Buffer.concat(members);
 }
 
@@ -89,5 +96,41 @@ describe('CourseOutputs', () => {
     }
     // the big courses really span several members
     expect(Buffer.byteLength(lines.get(courses[0]!)!.join(''))).toBeGreaterThan(3 * MEMBER_BYTES);
+  });
+});
+
+describe('compressBlocks', () => {
+  it('makes one gzip member per block that gunzips to the block alone, with libdeflate (native) and with node:zlib', () => {
+    const rng = new Rng(3);
+    const text = Buffer.from(Array.from({ length: 3000 }, (_, i) => `{"n":${i},"s":"${'abé'.repeat(rng.int(200))}"}\n`).join(''));
+    const cuts = [0, 0, 1, 1000, 1000, 50_000, text.length];
+    const blocks = cuts.slice(1).map((end, i) => text.subarray(cuts[i], end));
+    const native = compressBlocks({ data: text, offsets: cuts, level: 1 });
+    const addon = loadAddon();
+    const gzipMembers = addon?.gzipMembers;
+    let js: ReturnType<typeof compressBlocks>;
+    try {
+      // the node:zlib path, as without the addon
+      if (addon) delete (addon as { gzipMembers?: unknown }).gzipMembers;
+      js = compressBlocks({ data: text, offsets: cuts, level: 1 });
+    } finally {
+      if (addon && gzipMembers) addon.gzipMembers = gzipMembers;
+    }
+    for (const r of [native, js]) {
+      expect(r.offsets.length).toBe(cuts.length);
+      expect(r.offsets[r.offsets.length - 1]).toBe(r.data.length);
+      blocks.forEach((b, i) => {
+        const m = Buffer.from(r.data).subarray(r.offsets[i], r.offsets[i + 1]);
+        expect([m[0], m[1]]).toEqual([0x1f, 0x8b]);
+        expect(m.readUInt32LE(4)).toBe(0); // mtime 0: the bytes depend only on the block
+        expect(gunzipSync(m).equals(b)).toBe(true);
+      });
+      expect(gunzipSync(Buffer.from(r.data)).equals(text)).toBe(true);
+    }
+    if (gzipMembers) {
+      // libdeflate, not zlib, made the native members (and a batch is deterministic)
+      expect(Buffer.from(native.data).equals(Buffer.from(js!.data))).toBe(false);
+      expect(Buffer.from(compressBlocks({ data: text, offsets: cuts, level: 1 }).data).equals(Buffer.from(native.data))).toBe(true);
+    }
   });
 });

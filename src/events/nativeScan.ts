@@ -21,6 +21,8 @@ export interface FastscanAddon {
   /** native/gunzip.cc: a streaming gunzip into buffers the caller gives (src/logs/byteSources.ts). */
   gunzipNew?(): unknown;
   gunzipInto?(handle: unknown, input: Uint8Array, out: Uint8Array): [number, number, number, string?];
+  /** native/gzipMembers.cc: split's output compressor (libdeflate). */
+  gzipMembers?(src: Uint8Array, offsets: Int32Array, level: number, out: Uint8Array, outOffsets: Int32Array): number;
   gunzipIntoAsync?(handle: unknown, input: Uint8Array, out: Uint8Array): Promise<[number, number, number, string?]>;
   groupRows?(records: Int32Array, text: Uint8Array, extra: Uint8Array, groups: Int32Array, data: Uint8Array): number;
   stride: number;
