@@ -13,9 +13,15 @@ done
 [ -n "$include" ] || { echo "node_api.h not found" >&2; exit 1; }
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-g++ -O1 -g -std=c++17 -ffp-contract=off -fPIC -shared -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-  -fno-omit-frame-pointer -I"$include" native/fastscan.cc -o "$out/fastscan.node"
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+objects=()
+for f in deflate_compress.c gzip_compress.c utils.c crc32.c x86/cpu_features.c arm/cpu_features.c; do
+  o="$out/$(echo "$f" | tr / -).o"
+  cc -O1 -g -fPIC $san -Inative/vendor/libdeflate -c "native/vendor/libdeflate/lib/$f" -o "$o"
+  objects+=("$o")
+done
+g++ -O1 -g -std=c++17 -ffp-contract=off -fPIC -shared $san -I"$include" native/fastscan.cc "${objects[@]}" -o "$out/fastscan.node"
 export EDX2BQ_NATIVE_ADDON="$out/fastscan.node"
 export ASAN_OPTIONS=detect_leaks=0
 export LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
-exec npx vitest run test/nativeScan.test.ts test/fastCore.test.ts test/personDay-generated.test.ts test/nativeRewrite.test.ts test/nativeFacts.test.ts test/chunkReader.test.ts --pool=forks
+exec npx vitest run test/nativeScan.test.ts test/fastCore.test.ts test/personDay-generated.test.ts test/nativeRewrite.test.ts test/nativeFacts.test.ts test/chunkReader.test.ts test/courseOutputs.test.ts --pool=forks
