@@ -3037,6 +3037,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_set_named_property(env, exports, "gunzipInto", fn);
   napi_create_function(env, "gunzipIntoAsync", NAPI_AUTO_LENGTH, GunzipIntoAsync, nullptr, &fn);
   napi_set_named_property(env, exports, "gunzipIntoAsync", fn);
+  napi_create_function(env, "copyBytes", NAPI_AUTO_LENGTH, CopyBytes, nullptr, &fn);
+  napi_set_named_property(env, exports, "copyBytes", fn);
   napi_create_function(env, "gzipMembers", NAPI_AUTO_LENGTH, GzipMembers, nullptr, &fn);
   napi_set_named_property(env, exports, "gzipMembers", fn);
   napi_value stride;

@@ -172,3 +172,31 @@ napi_value GunzipIntoAsync(napi_env env, napi_callback_info info) {
   napi_queue_async_work(env, job->work);
   return promise;
 }
+
+// copyBytes(target: Uint8Array, targetStart: number, source: Uint8Array): memmove. JavaScript
+// copies to or from a SharedArrayBuffer byte by byte with relaxed atomics when the two
+// offsets are not aligned alike (~3.4 GB/s, against ~10+ for memmove): split copies every row
+// out of and into its ring buffers (src/bufferCopy.ts).
+napi_value CopyBytes(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type t1, t3;
+  size_t targetLen, sourceLen;
+  void* target;
+  void* source;
+  int64_t start = -1;
+  if (argc < 3 || napi_get_typedarray_info(env, argv[0], &t1, &targetLen, &target, nullptr, nullptr) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &start) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &t3, &sourceLen, &source, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
+      t3 != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "copyBytes(target: Uint8Array, targetStart: number, source: Uint8Array)");
+    return nullptr;
+  }
+  if (start < 0 || static_cast<uint64_t>(start) > targetLen || sourceLen > targetLen - static_cast<size_t>(start)) {
+    napi_throw_range_error(env, nullptr, "copyBytes: source does not fit in target at targetStart");
+    return nullptr;
+  }
+  if (sourceLen > 0) memmove(static_cast<uint8_t*>(target) + start, source, sourceLen);
+  return nullptr;
+}

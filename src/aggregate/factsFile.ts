@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import { MICROS_PER_DAY, utcDateOfMicros } from '../events/time.ts';
 import type { CourseFacts } from './facts.ts';
 import { utf8Write } from '../bufferText.ts';
+import { copyInto } from '../bufferCopy.ts';
 
 export const FACTS_FILE = 'facts.v8';
 /**
@@ -233,7 +234,7 @@ export class FactsWriter {
   }
 
   private append(bytes: Uint8Array): void {
-    this.block.set(bytes, this.pendingBytes);
+    copyInto(this.block, this.pendingBytes, bytes);
     this.pendingBytes += bytes.length;
   }
 

@@ -21,6 +21,8 @@ export interface FastscanAddon {
   /** native/gunzip.cc: a streaming gunzip into buffers the caller gives (src/logs/byteSources.ts). */
   gunzipNew?(): unknown;
   gunzipInto?(handle: unknown, input: Uint8Array, out: Uint8Array): [number, number, number, string?];
+  /** native/gunzip.cc CopyBytes: memmove between byte arrays (src/bufferCopy.ts). */
+  copyBytes?(target: Uint8Array, targetStart: number, source: Uint8Array): void;
   /** native/gzipMembers.cc: split's output compressor (libdeflate). */
   gzipMembers?(src: Uint8Array, offsets: Int32Array, level: number, out: Uint8Array, outOffsets: Int32Array): number;
   gunzipIntoAsync?(handle: unknown, input: Uint8Array, out: Uint8Array): Promise<[number, number, number, string?]>;

@@ -1,6 +1,7 @@
 import type { ChunkRing } from './chunkRing.ts';
 import { openByteSource, type ByteSource, type ReadProgress } from './byteSources.ts';
 import { MAX_LINE_BYTES } from './lines.ts';
+import { copyInto } from '../bufferCopy.ts';
 
 export type { ReadProgress } from './byteSources.ts';
 
@@ -34,7 +35,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
   const out = Buffer.allocUnsafeSlow(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
   for (const p of parts) {
-    out.set(p, at);
+    copyInto(out, at, p);
     at += p.length;
   }
   return out;
@@ -82,11 +83,11 @@ export async function* readLineChunks(file: string, gzip: boolean, ring: ChunkRi
       if (cut >= 0) {
         yield { slot, bytes: view.subarray(0, cut + 1) };
         // the consumer owns that buffer now; only this reader acquires buffers, so its rest is
-        // still there to copy (and if `next` is that same buffer, set() copies overlaps right)
+        // still there to copy (and if `next` is that same buffer, the copy, a memmove or set(), handles the overlap)
         slot = -1;
         const next = await ring.acquire();
         const nextView = ring.view(next);
-        nextView.set(view.subarray(cut + 1, fill));
+        copyInto(nextView, 0, view.subarray(cut + 1, fill));
         fill -= cut + 1;
         slot = next;
         view = nextView;

@@ -19,6 +19,7 @@ import { groupRows, rewriteAndScanChunkNative, rewriteChunkNative, ROW_RECORD, R
 import { MICROS_PER_DAY, parseTimeMicros } from '../events/time.ts';
 import { asBuffer, forEachLine, MAX_LINE_BYTES } from './lines.ts';
 import { utf8Write } from '../bufferText.ts';
+import { copyInto } from '../bufferCopy.ts';
 
 /** One rejected input line: its position in the chunk, why, and its raw text. */
 export interface ChunkReject {
@@ -132,8 +133,8 @@ function chunkResult(lines: number, courses: string[], counts: number[], offsets
   const whole = resultBuffer(maxRowBytes + factBytes);
   const rowBytes = fill(whole);
   const data = rowBytes + factBytes < whole.length ? whole.subarray(0, rowBytes + factBytes) : whole;
-  if (built) data.set(built.bytes, rowBytes);
-  if (encoded) data.set(encoded.bytes, rowBytes + nativeBytes);
+  if (built) copyInto(data, rowBytes, built.bytes);
+  if (encoded) copyInto(data, rowBytes + nativeBytes, encoded.bytes);
   return { lines, courses, counts, offsets, data, rejects, ...(encoded ? { factsStart: rowBytes, factDays: factDaysOf(encoded.days, built) } : {}) };
 }
 
@@ -277,7 +278,7 @@ function splitInJs(buf: Buffer, checkUtf8PerLine: boolean, facts: FactsByCourse 
   }
   return chunkResult(lines, courses, counts, offsets, total, rejects, facts, native, resultBuffer, (data) => {
     let i = 0;
-    for (const sink of byCourse.values()) sink.buf.copy(data, offsets[i++], 0, sink.len);
+    for (const sink of byCourse.values()) copyInto(data, offsets[i++]!, sink.buf.subarray(0, sink.len));
     return total;
   });
 }

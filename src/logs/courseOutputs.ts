@@ -4,6 +4,7 @@ import type { Piscina } from 'piscina';
 import { courseOutputName } from '../ids.ts';
 import type { CompressResult, CompressTask } from './chunkTasks.ts';
 import type { ChunkRing } from './chunkRing.ts';
+import { copyInto } from '../bufferCopy.ts';
 
 /**
  * Uncompressed bytes per gzip member of a course output. Members are cut at the first line end at
@@ -91,7 +92,7 @@ export class CourseOutputs {
         s.buf.copy(next, 0, 0, s.len);
         s.buf = next;
       }
-      s.buf.set(bytes, s.len);
+      copyInto(s.buf, s.len, bytes);
       s.len += bytes.length;
       if (s.len - s.cutTo >= MEMBER_BYTES) this.cut(s, ready, false);
     }
@@ -148,7 +149,7 @@ export class CourseOutputs {
     const offsets = [0];
     let off = 0;
     for (const b of blocks) {
-      data.set(b.bytes, off);
+      copyInto(data, off, b.bytes);
       off += b.bytes.length;
       offsets.push(off);
     }
