@@ -24,4 +24,4 @@ g++ -O1 -g -std=c++17 -ffp-contract=off -fPIC -shared $san -I"$include" native/f
 export EDX2BQ_NATIVE_ADDON="$out/fastscan.node"
 export ASAN_OPTIONS=detect_leaks=0
 export LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
-exec npx vitest run test/nativeScan.test.ts test/fastCore.test.ts test/personDay-generated.test.ts test/nativeRewrite.test.ts test/nativeFacts.test.ts test/chunkReader.test.ts test/courseOutputs.test.ts --pool=forks
+exec npx vitest run test/nativeScan.test.ts test/fastCore.test.ts test/personDay-generated.test.ts test/nativeRewrite.test.ts test/nativeFacts.test.ts test/chunkReader.test.ts test/courseOutputs.test.ts test/bufferCopy.test.ts --pool=forks
