@@ -1,7 +1,7 @@
 /** Piscina worker entry point: thin wrappers that move result buffers instead of copying. */
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask, type SplitWireResult } from '../src/logs/chunkTasks.ts';
+import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask, type CompressWireResult, type SplitWireResult } from '../src/logs/chunkTasks.ts';
 import type { LogWorkerData } from '../src/logs/pool.ts';
 
 function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown {
@@ -39,11 +39,17 @@ export function split(task: ChunkTask & { facts?: boolean; resultSlot?: number }
   return moveWith({ ...r, resultBytes: r.data.length } satisfies SplitWireResult, r.data.buffer);
 }
 
-/** A compress task whose `data` is its own, or `length` bytes of a compress ring buffer. */
+/**
+ * A compress task whose `data` is its own, or `length` bytes of a compress ring buffer, in which
+ * its members then come back when they fit.
+ */
 export function compress(task: Omit<CompressTask, 'data'> & { data?: Uint8Array; slot?: number; length?: number }) {
-  const data = task.data ?? new Uint8Array(ringBuffer('compress', task.slot ?? -1), 0, task.length);
-  const r = compressBlocks({ data, offsets: task.offsets, level: task.level });
-  return moveWith(r, r.data.buffer);
+  const ring = task.slot !== undefined ? ringBuffer('compress', task.slot) : null;
+  const data = task.data ?? new Uint8Array(ring!, 0, task.length);
+  // the members go back in the same ring buffer when they fit
+  const r = compressBlocks({ data, offsets: task.offsets, level: task.level }, (bytes) => (ring !== null && bytes <= ring.byteLength ? Buffer.from(ring, 0, bytes) : Buffer.allocUnsafeSlow(bytes)));
+  if (r.data.buffer === ring) return { ...r, data: null, resultBytes: r.data.length } satisfies CompressWireResult;
+  return moveWith({ ...r, resultBytes: r.data.length } satisfies CompressWireResult, r.data.buffer);
 }
 
 /** `--no-split`: counts, rejects and the encoded facts only (their buffer is moved, not copied). */

@@ -799,13 +799,19 @@ export interface CompressResult {
 }
 
 /**
+ * A compress result as it crosses to the main thread (workers/log-worker.ts): `data` moved with
+ * it, or null when the members lie in the task's compress ring buffer, its first `resultBytes` bytes.
+ */
+export type CompressWireResult = Omit<CompressResult, 'data'> & { data: Uint8Array | null; resultBytes: number };
+
+/**
  * Gzips each block as its own member (header mtime 0, so the bytes depend only on the input and
  * the compressor): with libdeflate through the native addon when it is built (~1.27× zlib's
  * speed at level 1, and smaller), else with node:zlib. Both are valid gzip; their bytes differ.
  */
-export function compressBlocks(task: CompressTask): CompressResult {
+export function compressBlocks(task: CompressTask, resultBuffer: ResultBuffer = ownBuffer): CompressResult {
   const gzipMembers = loadAddon()?.gzipMembers;
-  if (gzipMembers !== undefined) return compressNative(task, gzipMembers);
+  if (gzipMembers !== undefined) return compressNative(task, gzipMembers, resultBuffer);
   const src = asBuffer(task.data);
   const members: Buffer[] = [];
   const offsets = [0];
@@ -816,10 +822,11 @@ export function compressBlocks(task: CompressTask): CompressResult {
     total += m.length;
     offsets.push(total);
   }
-  const data = Buffer.allocUnsafeSlow(total);
+  // (the members are made: `data` may be the block's own buffer)
+  const data = resultBuffer(total);
   let off = 0;
   for (const m of members) {
-    m.copy(data, off);
+    copyInto(data, off, m);
     off += m.length;
   }
   return { data, offsets };
@@ -828,7 +835,7 @@ export function compressBlocks(task: CompressTask): CompressResult {
 /** This thread's room for compressed members, grown to the largest batch's bound. */
 let gzipScratch = Buffer.allocUnsafeSlow(1 << 20);
 
-function compressNative(task: CompressTask, gzipMembers: NonNullable<FastscanAddon['gzipMembers']>): CompressResult {
+function compressNative(task: CompressTask, gzipMembers: NonNullable<FastscanAddon['gzipMembers']>, resultBuffer: ResultBuffer): CompressResult {
   const offsets = Int32Array.from(task.offsets);
   const outOffsets = new Int32Array(offsets.length);
   let n = gzipMembers(task.data, offsets, task.level, gzipScratch, outOffsets);
@@ -836,9 +843,9 @@ function compressNative(task: CompressTask, gzipMembers: NonNullable<FastscanAdd
     gzipScratch = Buffer.allocUnsafeSlow(Math.max(-n, 2 * gzipScratch.length));
     n = gzipMembers(task.data, offsets, task.level, gzipScratch, outOffsets);
   }
-  // its own buffer, moved to the main thread
-  const data = Buffer.allocUnsafeSlow(n);
-  gzipScratch.copy(data, 0, 0, n);
+  // the members are made: `data` may be the block's own buffer
+  const data = resultBuffer(n);
+  copyInto(data, 0, gzipScratch.subarray(0, n));
   return { data, offsets: Array.from(outOffsets) };
 }
 
