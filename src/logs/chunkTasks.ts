@@ -811,7 +811,9 @@ export type CompressWireResult = Omit<CompressResult, 'data'> & { data: Uint8Arr
  */
 export function compressBlocks(task: CompressTask, resultBuffer: ResultBuffer = ownBuffer): CompressResult {
   const gzipMembers = loadAddon()?.gzipMembers;
-  if (gzipMembers !== undefined) return compressNative(task, gzipMembers, resultBuffer);
+  // (the native compressor's offsets are int32: a batch that large, from chunks of hundreds of
+  // MB, takes node:zlib)
+  if (gzipMembers !== undefined && task.data.length < NATIVE_GZIP_MAX_BYTES) return compressNative(task, gzipMembers, resultBuffer);
   const src = asBuffer(task.data);
   const members: Buffer[] = [];
   const offsets = [0];
@@ -831,6 +833,8 @@ export function compressBlocks(task: CompressTask, resultBuffer: ResultBuffer = 
   }
   return { data, offsets };
 }
+
+const NATIVE_GZIP_MAX_BYTES = 1 << 30;
 
 /** This thread's room for compressed members, grown to the largest batch's bound. */
 let gzipScratch = Buffer.allocUnsafeSlow(1 << 20);
