@@ -1,11 +1,13 @@
 // Included by fastscan.cc (inside its anonymous namespace).
 //
-// A streaming gunzip that writes into a buffer the caller gives (src/logs/gunzipSource.ts): the
+// A streaming gunzip that writes into a buffer the caller gives (src/logs/byteSources.ts): the
 // reader of split fills its reused chunk buffers with it, so reading a log allocates no new
 // buffer per megabyte. Every Buffer Node's zlib stream allocates is external memory to V8, and
-// the main thread ran ~30 full garbage collections per 1M-event day for them (docs/benchmarks.md).
-// It calls the zlib that Node itself exports to addons (the same code as node:zlib), and it
-// follows node:zlib's gunzip on concatenated members and trailing zero padding.
+// the main thread ran ~40 full garbage collections per 1M-event day for the reader's and the
+// results' buffers (docs/benchmarks.md). It calls the zlib that Node itself exports to addons
+// (the same code as node:zlib) and, like node:zlib, reads concatenated members and skips zero
+// padding after a member; unlike node:zlib, it also reads a member that follows such padding
+// (node:zlib stops there). Also here: copyBytes, the memmove for the same buffers.
 
 // gunzipNew() → a handle (an external) owning a z_stream, freed with the handle
 // gunzipInto(handle, input: Uint8Array, out: Uint8Array) → [status, bytes of input used, bytes

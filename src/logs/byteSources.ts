@@ -179,8 +179,10 @@ class StreamGunzip implements ByteSource {
 
 /**
  * Opens a log file for reading. Gzip files go through native/gunzip.cc when the native addon
- * is built (unless `native` is false), else through node:zlib; both give the same bytes and the
- * same errors (tested).
+ * is built (unless `native` is false), else through node:zlib. Both give the same bytes and the
+ * same error messages (test/chunkReader.test.ts), except that the native one keeps what it read
+ * before a fault (node:zlib may drop its last piece) and reads a member after zero padding
+ * (node:zlib stops at the padding).
  */
 export async function openByteSource(file: string, gzip: boolean, progress: ReadProgress, native = true): Promise<ByteSource> {
   if (!gzip) return new PlainFile(await fs.promises.open(file, 'r'), progress);

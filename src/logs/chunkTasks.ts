@@ -92,11 +92,11 @@ class LineSink {
   }
 }
 
-/** Rewrites every line of a chunk and groups the output by course, in input order. */
 /** A result buffer of at least `bytes` bytes: by default its own, which can be transferred. */
 export type ResultBuffer = (bytes: number) => Buffer;
 const ownBuffer: ResultBuffer = (bytes) => Buffer.allocUnsafeSlow(bytes);
 
+/** Rewrites every line of a chunk and groups the output by course, in input order. */
 export function splitChunk(chunk: Uint8Array, collectFacts = false, resultBuffer: ResultBuffer = ownBuffer): SplitChunkResult {
   const buf = asBuffer(chunk);
   const allUtf8 = isUtf8(buf);
@@ -804,6 +804,8 @@ export interface CompressResult {
  */
 export type CompressWireResult = Omit<CompressResult, 'data'> & { data: Uint8Array | null; resultBytes: number };
 
+const NATIVE_GZIP_MAX_BYTES = 1 << 30;
+
 /**
  * Gzips each block as its own member (header mtime 0, so the bytes depend only on the input and
  * the compressor): with libdeflate through the native addon when it is built (~1.27× zlib's
@@ -833,8 +835,6 @@ export function compressBlocks(task: CompressTask, resultBuffer: ResultBuffer = 
   }
   return { data, offsets };
 }
-
-const NATIVE_GZIP_MAX_BYTES = 1 << 30;
 
 /** This thread's room for compressed members, grown to the largest batch's bound. */
 let gzipScratch = Buffer.allocUnsafeSlow(1 << 20);
