@@ -83,7 +83,7 @@ export async function* readLineChunks(file: string, gzip: boolean, ring: ChunkRi
       if (cut >= 0) {
         yield { slot, bytes: view.subarray(0, cut + 1) };
         // the consumer owns that buffer now; only this reader acquires buffers, so its rest is
-        // still there to copy (and if `next` is that same buffer, the copy, a memmove or set(), handles the overlap)
+        // still there to copy (if `next` is that same buffer, memmove and set() handle the overlap)
         slot = -1;
         const next = await ring.acquire();
         const nextView = ring.view(next);
