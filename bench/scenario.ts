@@ -20,7 +20,6 @@ import { createRequire } from 'node:module';
 import { readLineChunks } from '../src/logs/chunkReader.ts';
 import { discoverInputs } from '../src/logs/inputs.ts';
 import { createLogPool, createLogRings, destroyLogPool } from '../src/logs/pool.ts';
-import { Semaphore } from '../src/logs/semaphore.ts';
 import { splitLogs } from '../src/logs/split.ts';
 import { forEachLine } from '../src/logs/lines.ts';
 import { scanFields } from './fieldScanner.ts';
@@ -37,7 +36,6 @@ async function floor(dir: string, workers: number, chunkMB: number) {
   const rings = createLogRings(workers, chunkMB * 1024 * 1024, 0);
   const ring = rings.chunks;
   const pool = createLogPool(workers, rings);
-  const slots = new Semaphore(workers * 3);
   const started = performance.now();
   let lines = 0;
   let objects = 0;
@@ -45,14 +43,15 @@ async function floor(dir: string, workers: number, chunkMB: number) {
   const tasks: Array<Promise<void>> = [];
   for (const input of inputs) {
     for await (const { slot, bytes } of readLineChunks(input.path, input.gzip, ring, progress)) {
-      await slots.acquire();
+      // in flight as split's chunks are: each holds a result buffer (unused here)
+      const resultSlot = await rings.results.acquire();
       const task = slot >= 0 ? pool.run({ slot, length: bytes.length }, { name: 'parse' }) : pool.run({ chunk: bytes }, { name: 'parse', transferList: [bytes.buffer as ArrayBuffer] });
       tasks.push(
         (task as Promise<{ lines: number; objects: number }>).then((r) => {
           lines += r.lines;
           objects += r.objects;
           if (slot >= 0) ring.release(slot);
-          slots.release();
+          rings.results.release(resultSlot);
         }),
       );
     }

@@ -424,13 +424,10 @@ inline void buildLineFacts(ChunkFacts& facts, int32_t* rec) {
 // buildFacts, as ChunkFacts.encode writes them: the records' length (the index follows them), or
 // minus the length needed when `out` is too small. Throws when that call did not build facts.
 napi_value TakeFacts(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type type;
+  static const napi_typedarray_type types[1] = {napi_uint8_array};
   void* d[1];
   size_t len[1];
-  if (argc < 1 || napi_get_typedarray_info(env, argv[0], &type, &len[0], &d[0], nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+  if (!typedArrays(env, info, 1, types, d, len)) {
     napi_throw_type_error(env, nullptr, "takeFacts(out: Uint8Array)");
     return nullptr;
   }
@@ -449,12 +446,3 @@ napi_value TakeFacts(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// The optional boolean argument `k` of a call (false when absent).
-bool boolArgument(napi_env env, napi_callback_info info, size_t k) {
-  size_t argc = 8;
-  napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  bool v = false;
-  if (argc > k) napi_get_value_bool(env, argv[k], &v);
-  return v;
-}

@@ -2938,6 +2938,37 @@ struct LineScan {
   }
 };
 
+// The arguments of the addon's functions.
+
+// The optional boolean argument `k` of a call (false when absent).
+bool boolArgument(napi_env env, napi_callback_info info, size_t k) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool v = false;
+  if (argc > k) napi_get_value_bool(env, argv[k], &v);
+  return v;
+}
+
+// Whether `v` is a typed array of `type`: then its data and length.
+bool typedArrayOf(napi_env env, napi_value v, napi_typedarray_type type, void*& data, size_t& length) {
+  napi_typedarray_type t;
+  return v != nullptr && napi_get_typedarray_info(env, v, &t, &length, &data, nullptr, nullptr) == napi_ok && t == type;
+}
+
+// Arguments 0 .. count-1 of a call, typed arrays of `types`: their data and lengths. False when
+// the call has fewer, or one is not of its type.
+bool typedArrays(napi_env env, napi_callback_info info, size_t count, const napi_typedarray_type* types, void** data, size_t* lengths) {
+  napi_value argv[8];
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < count) return false;
+  for (size_t k = 0; k < count; k++) {
+    if (!typedArrayOf(env, argv[k], types[k], data[k], lengths[k])) return false;
+  }
+  return true;
+}
+
 #include "chunkFacts.cc"
 
 // scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array[,
@@ -2948,26 +2979,18 @@ struct LineScan {
 // computed are also built here, for takeFacts (chunkFacts.cc).
 constexpr size_t kTableIntsPerLine = 36;  // at most 9 strings a line (course, username, ip, a video id or a compact-table row's 6), 4 int32 each
 napi_value ScanChunk(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type t1, t2, t3, t4;
-  size_t n1, n2, n3, n4;
-  void* d1;
-  void* d2;
-  void* d3;
-  void* d4;
-  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &t2, &n2, &d2, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &t3, &n3, &d3, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[3], &t4, &n4, &d4, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
-      t2 != napi_int32_array || t3 != napi_uint8_array || t4 != napi_int32_array) {
+  static const napi_typedarray_type types[4] = {napi_uint8_array, napi_int32_array, napi_uint8_array, napi_int32_array};
+  void* d[4];
+  size_t len[4];
+  if (!typedArrays(env, info, 4, types, d, len)) {
     napi_throw_type_error(env, nullptr, "scanChunk(chunk: Uint8Array, out: Int32Array, side: Uint8Array, table: Int32Array)");
     return nullptr;
   }
-  const uint8_t* chunk = static_cast<const uint8_t*>(d1);
-  int32_t* out = static_cast<int32_t*>(d2);
-  uint8_t* side = static_cast<uint8_t*>(d3);
+  const size_t n1 = len[0], n2 = len[1], n3 = len[2], n4 = len[3];
+  void* const d4 = d[3];
+  const uint8_t* chunk = static_cast<const uint8_t*>(d[0]);
+  int32_t* out = static_cast<int32_t*>(d[1]);
+  uint8_t* side = static_cast<uint8_t*>(d[2]);
   napi_value result;
   if (n1 > INT32_MAX) {
     napi_throw_range_error(env, nullptr, "chunk larger than 2 GB");
@@ -3022,25 +3045,19 @@ napi_value ScanChunk(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  napi_value fn;
-  napi_create_function(env, "scanChunk", NAPI_AUTO_LENGTH, ScanChunk, nullptr, &fn);
-  napi_set_named_property(env, exports, "scanChunk", fn);
-  napi_create_function(env, "rewriteChunk", NAPI_AUTO_LENGTH, RewriteChunk, nullptr, &fn);
-  napi_set_named_property(env, exports, "rewriteChunk", fn);
-  napi_create_function(env, "groupRows", NAPI_AUTO_LENGTH, GroupRows, nullptr, &fn);
-  napi_set_named_property(env, exports, "groupRows", fn);
-  napi_create_function(env, "takeFacts", NAPI_AUTO_LENGTH, TakeFacts, nullptr, &fn);
-  napi_set_named_property(env, exports, "takeFacts", fn);
-  napi_create_function(env, "gunzipNew", NAPI_AUTO_LENGTH, GunzipNew, nullptr, &fn);
-  napi_set_named_property(env, exports, "gunzipNew", fn);
-  napi_create_function(env, "gunzipInto", NAPI_AUTO_LENGTH, GunzipInto, nullptr, &fn);
-  napi_set_named_property(env, exports, "gunzipInto", fn);
-  napi_create_function(env, "gunzipIntoAsync", NAPI_AUTO_LENGTH, GunzipIntoAsync, nullptr, &fn);
-  napi_set_named_property(env, exports, "gunzipIntoAsync", fn);
-  napi_create_function(env, "copyBytes", NAPI_AUTO_LENGTH, CopyBytes, nullptr, &fn);
-  napi_set_named_property(env, exports, "copyBytes", fn);
-  napi_create_function(env, "gzipMembers", NAPI_AUTO_LENGTH, GzipMembers, nullptr, &fn);
-  napi_set_named_property(env, exports, "gzipMembers", fn);
+  static const struct {
+    const char* name;
+    napi_callback fn;
+  } functions[] = {
+      {"scanChunk", ScanChunk},       {"rewriteChunk", RewriteChunk},         {"groupRows", GroupRows},
+      {"takeFacts", TakeFacts},       {"gunzipNew", GunzipNew},               {"gunzipIntoAsync", GunzipIntoAsync},
+      {"copyBytes", CopyBytes},       {"gzipMembers", GzipMembers},
+  };
+  for (const auto& f : functions) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn);
+    napi_set_named_property(env, exports, f.name, fn);
+  }
   napi_value stride;
   napi_create_int32(env, kStride, &stride);
   napi_set_named_property(env, exports, "stride", stride);

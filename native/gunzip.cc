@@ -10,8 +10,8 @@
 // (node:zlib stops there). Also here: copyBytes, the memmove for the same buffers.
 
 // gunzipNew() → a handle (an external) owning a z_stream, freed with the handle
-// gunzipInto(handle, input: Uint8Array, out: Uint8Array) → [status, bytes of input used, bytes
-//   written, message?]: it stops when `out` is full or the input is used up. Status 1: all the
+// gunzipIntoAsync(handle, input: Uint8Array, out: Uint8Array) → a promise of [status, bytes of
+//   input used, bytes written, message?]: it stops when `out` is full or the input is used up. Status 1: all the
 //   input is used and the last member has ended (the end of the file may come now); 0: inside a
 //   member; -1: corrupt data, zlib's message 4th.
 
@@ -106,14 +106,11 @@ bool gunzipArguments(napi_env env, napi_callback_info info, GunzipCall& c, napi_
   size_t argc = 3;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   void* handle = nullptr;
-  napi_typedarray_type t1, t2;
   void* in;
   void* out;
-  if (argc < 3 || napi_get_value_external(env, argv[0], &handle) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &t1, &c.inLen, &in, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &t2, &c.outLen, &out, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
-      t2 != napi_uint8_array || c.inLen > UINT32_MAX || c.outLen > UINT32_MAX) {
-    napi_throw_type_error(env, nullptr, "gunzipInto(handle, input: Uint8Array, out: Uint8Array)");
+  if (argc < 3 || napi_get_value_external(env, argv[0], &handle) != napi_ok || !typedArrayOf(env, argv[1], napi_uint8_array, in, c.inLen) ||
+      !typedArrayOf(env, argv[2], napi_uint8_array, out, c.outLen) || c.inLen > UINT32_MAX || c.outLen > UINT32_MAX) {
+    napi_throw_type_error(env, nullptr, "gunzipIntoAsync(handle, input: Uint8Array, out: Uint8Array)");
     return false;
   }
   c.state = static_cast<GunzipState*>(handle);
@@ -122,17 +119,9 @@ bool gunzipArguments(napi_env env, napi_callback_info info, GunzipCall& c, napi_
   return true;
 }
 
-napi_value GunzipInto(napi_env env, napi_callback_info info) {
-  GunzipCall c{};
-  napi_value argv[3];
-  if (!gunzipArguments(env, info, c, argv)) return nullptr;
-  runGunzip(c);
-  return gunzipResult(env, c);
-}
-
-// gunzipIntoAsync: the same on a thread of libuv's pool, resolving a promise with the same
-// array; the handle, input and out stay referenced until it is done, and must not be used
-// (nor `out` read) meanwhile. node:zlib's stream gunzips on that pool too.
+// gunzipIntoAsync(handle, input, out) runs one GunzipCall on a thread of libuv's pool (where
+// node:zlib's stream gunzips too) and resolves a promise with gunzipResult's array; the handle,
+// input and out stay referenced until it is done, and must not be used (nor `out` read) meanwhile.
 struct GunzipJob {
   GunzipCall call;
   napi_async_work work;
@@ -183,15 +172,12 @@ napi_value CopyBytes(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type t1, t3;
   size_t targetLen, sourceLen;
   void* target;
   void* source;
   int64_t start = -1;
-  if (argc < 3 || napi_get_typedarray_info(env, argv[0], &t1, &targetLen, &target, nullptr, nullptr) != napi_ok ||
-      napi_get_value_int64(env, argv[1], &start) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &t3, &sourceLen, &source, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
-      t3 != napi_uint8_array) {
+  if (argc < 3 || !typedArrayOf(env, argv[0], napi_uint8_array, target, targetLen) || napi_get_value_int64(env, argv[1], &start) != napi_ok ||
+      !typedArrayOf(env, argv[2], napi_uint8_array, source, sourceLen)) {
     napi_throw_type_error(env, nullptr, "copyBytes(target: Uint8Array, targetStart: number, source: Uint8Array)");
     return nullptr;
   }

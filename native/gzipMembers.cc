@@ -21,20 +21,15 @@ napi_value GzipMembers(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type t1, t2, t4, t5;
   size_t srcLen, nOffsets, outLen, nOutOffsets;
   void* src;
   void* offsets;
   void* out;
   void* outOffsets;
   int32_t level = -1;
-  if (argc < 5 || napi_get_typedarray_info(env, argv[0], &t1, &srcLen, &src, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &t2, &nOffsets, &offsets, nullptr, nullptr) != napi_ok ||
-      napi_get_value_int32(env, argv[2], &level) != napi_ok ||
-      napi_get_typedarray_info(env, argv[3], &t4, &outLen, &out, nullptr, nullptr) != napi_ok ||
-      napi_get_typedarray_info(env, argv[4], &t5, &nOutOffsets, &outOffsets, nullptr, nullptr) != napi_ok || t1 != napi_uint8_array ||
-      t2 != napi_int32_array || t4 != napi_uint8_array || t5 != napi_int32_array || level < 0 || level > 12 || nOffsets == 0 ||
-      nOutOffsets < nOffsets) {
+  if (argc < 5 || !typedArrayOf(env, argv[0], napi_uint8_array, src, srcLen) || !typedArrayOf(env, argv[1], napi_int32_array, offsets, nOffsets) ||
+      napi_get_value_int32(env, argv[2], &level) != napi_ok || !typedArrayOf(env, argv[3], napi_uint8_array, out, outLen) ||
+      !typedArrayOf(env, argv[4], napi_int32_array, outOffsets, nOutOffsets) || level < 0 || level > 12 || nOffsets == 0 || nOutOffsets < nOffsets) {
     napi_throw_type_error(env, nullptr, "gzipMembers(src: Uint8Array, offsets: Int32Array, level: 0-12, out: Uint8Array, outOffsets: Int32Array)");
     return nullptr;
   }

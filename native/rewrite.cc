@@ -1137,18 +1137,6 @@ thread_local Rewriter rewriter;
 constexpr size_t kRowRecord = 6;
 enum { RR_LINE_START, RR_LINE_END, RR_ROW_START, RR_ROW_END, RR_COURSE, RR_SOURCE };
 
-bool typedArrays(napi_env env, napi_callback_info info, size_t count, const napi_typedarray_type* types, void** data, size_t* lengths) {
-  napi_value argv[8];
-  size_t argc = count;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < count) return false;
-  for (size_t k = 0; k < count; k++) {
-    napi_typedarray_type t;
-    if (napi_get_typedarray_info(env, argv[k], &t, &lengths[k], &data[k], nullptr, nullptr) != napi_ok || t != types[k]) return false;
-  }
-  return true;
-}
-
 napi_value RewriteChunk(napi_env env, napi_callback_info info) {
   static const napi_typedarray_type types[6] = {napi_uint8_array, napi_int32_array, napi_uint8_array, napi_int32_array, napi_uint8_array, napi_int32_array};
   void* d[6];

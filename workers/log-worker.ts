@@ -1,7 +1,7 @@
 /** Piscina worker entry point: thin wrappers that move result buffers instead of copying. */
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask, type CompressWireResult, type SplitWireResult } from '../src/logs/chunkTasks.ts';
+import { aggregateChunk, compressBlocks, parseChunk, splitChunk, type CompressTask, type ResultBuffer } from '../src/logs/chunkTasks.ts';
 import type { LogWorkerData } from '../src/logs/pool.ts';
 
 function moveWith<T extends object>(value: T, buffer: ArrayBufferLike): unknown {
@@ -32,24 +32,31 @@ function chunkOf(task: ChunkTask): Uint8Array {
   return task.chunk ?? new Uint8Array(ringBuffer('chunks', task.slot ?? -1), 0, task.length);
 }
 
+/** Result bytes in `ring` (a result or compress ring buffer) when they fit, else in a buffer of their own. */
+function resultIn(ring: SharedArrayBuffer | null): ResultBuffer {
+  return (bytes) => (ring !== null && bytes <= ring.byteLength ? Buffer.from(ring, 0, bytes) : Buffer.allocUnsafeSlow(bytes));
+}
+
+/** A result for the main thread: its bytes named by length when they lie in `ring`, else moved with it. */
+function wire<T extends { data: Uint8Array }>(r: T, ring: SharedArrayBuffer | null): unknown {
+  if (r.data.buffer === ring) return { ...r, data: null, resultBytes: r.data.length };
+  return moveWith({ ...r, resultBytes: r.data.length }, r.data.buffer);
+}
+
+/** Returns a SplitWireResult. */
 export function split(task: ChunkTask & { facts?: boolean; resultSlot?: number }) {
   const ring = task.resultSlot !== undefined ? ringBuffer('results', task.resultSlot) : null;
-  const r = splitChunk(chunkOf(task), task.facts === true, (bytes) => (ring !== null && bytes <= ring.byteLength ? Buffer.from(ring, 0, bytes) : Buffer.allocUnsafeSlow(bytes)));
-  if (r.data.buffer === ring) return { ...r, data: null, resultBytes: r.data.length } satisfies SplitWireResult;
-  return moveWith({ ...r, resultBytes: r.data.length } satisfies SplitWireResult, r.data.buffer);
+  return wire(splitChunk(chunkOf(task), task.facts === true, resultIn(ring)), ring);
 }
 
 /**
  * A compress task whose `data` is its own, or `length` bytes of a compress ring buffer, in which
- * its members then come back when they fit.
+ * its members then come back when they fit. Returns a CompressWireResult.
  */
 export function compress(task: Omit<CompressTask, 'data'> & { data?: Uint8Array; slot?: number; length?: number }) {
   const ring = task.slot !== undefined ? ringBuffer('compress', task.slot) : null;
   const data = task.data ?? new Uint8Array(ring!, 0, task.length);
-  // the members go back in the same ring buffer when they fit
-  const r = compressBlocks({ data, offsets: task.offsets, level: task.level }, (bytes) => (ring !== null && bytes <= ring.byteLength ? Buffer.from(ring, 0, bytes) : Buffer.allocUnsafeSlow(bytes)));
-  if (r.data.buffer === ring) return { ...r, data: null, resultBytes: r.data.length } satisfies CompressWireResult;
-  return moveWith({ ...r, resultBytes: r.data.length } satisfies CompressWireResult, r.data.buffer);
+  return wire(compressBlocks({ data, offsets: task.offsets, level: task.level }, resultIn(ring)), ring);
 }
 
 /** `--no-split`: counts, rejects and the encoded facts only (their buffer is moved, not copied). */

@@ -20,7 +20,6 @@ export interface FastscanAddon {
   takeFacts?(out: Uint8Array): number;
   /** native/gunzip.cc: a streaming gunzip into buffers the caller gives (src/logs/byteSources.ts). */
   gunzipNew?(): unknown;
-  gunzipInto?(handle: unknown, input: Uint8Array, out: Uint8Array): [number, number, number, string?];
   /** native/gunzip.cc CopyBytes: memmove between byte arrays (src/bufferCopy.ts). */
   copyBytes?(target: Uint8Array, targetStart: number, source: Uint8Array): void;
   /** native/gzipMembers.cc: split's output compressor (libdeflate). */

@@ -39,7 +39,8 @@ export class ChunkRing {
     else this.free.push(slot);
   }
 
-  view(slot: number, length = this.size): Uint8Array {
-    return new Uint8Array(this.buffers[slot]!, 0, length);
+  /** The first `length` bytes of buffer `slot`. */
+  view(slot: number, length = this.size): Buffer {
+    return Buffer.from(this.buffers[slot]!, 0, length);
   }
 }

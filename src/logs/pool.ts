@@ -40,10 +40,11 @@ export type LogWorkerData = { [K in keyof LogRings]: SharedArrayBuffer[] };
 
 /** Rings for `workers` workers and chunks of `chunkSize` bytes, as split uses them. */
 export function createLogRings(workers: number, chunkSize: number, memberBytes: number): LogRings {
-  const inFlight = workers * 3;
-  // every chunk in flight holds a chunk buffer, the reader one more, and a chunk it has yielded
-  // but not yet submitted one more: the reader never waits for a buffer. A result is ~1.4× its
-  // chunk; a compress batch about one chunk's rows. What does not fit takes its own buffer.
+  // a chunk in flight holds a result buffer (their number bounds the chunks in flight) and a chunk
+  // buffer; the reader holds one more chunk buffer, and a chunk it has yielded but not yet
+  // submitted one more: the reader never waits for a chunk buffer. A result is ~1.4× its chunk; a
+  // compress batch about one chunk's rows. What does not fit takes its own buffer.
+  const inFlight = workers * TASKS_PER_WORKER;
   return {
     chunks: new ChunkRing(inFlight + 2, chunkSize),
     results: new ChunkRing(inFlight, 2 * chunkSize + 65536),

@@ -12,7 +12,6 @@ import { acquireDirLock } from './lock.ts';
 import { hasLogs, loadMarkers, markerCourseIds, markerOutputs, markerPath, writeMarker, type InputMarker, type InputOutputs } from './markers.ts';
 import { createLogPool, createLogRings, destroyLogPool, type LogRings } from './pool.ts';
 import { RejectWriter } from './rejectWriter.ts';
-import { Semaphore } from './semaphore.ts';
 
 export interface SplitOptions {
   logsDir: string;
@@ -157,11 +156,10 @@ export async function splitLogs(args: string[], opts: SplitOptions, progress: Sp
     if (todo.length > 0) {
       const rings = createLogRings(opts.workers, opts.chunkSize, MEMBER_BYTES);
       pool = createLogPool(opts.workers, rings);
-      const slots = new Semaphore(rings.results.buffers.length);
       let commits: Promise<void> = Promise.resolve();
       const pending: Array<Promise<InputSummary>> = [];
       for (const { input, outputs } of todo) {
-        const { readDone, finished } = startInput(input, outputs, { logsDir, opts, pool, rings, slots, progress, markers, commit: (fn) => (commits = commits.then(fn)) });
+        const { readDone, finished } = startInput(input, outputs, { logsDir, opts, pool, rings, progress, markers, commit: (fn) => (commits = commits.then(fn)) });
         pending.push(finished);
         await readDone; // read inputs one after another; their chunks overlap in the pool
       }
@@ -206,9 +204,8 @@ interface InputContext {
   logsDir: string;
   opts: SplitOptions;
   pool: Piscina;
+  /** The pool's rings; each chunk in flight holds a result buffer, which bounds them. */
   rings: LogRings;
-  /** Chunks in flight: each holds a result ring buffer. */
-  slots: Semaphore;
   progress: SplitProgress;
   markers: Map<string, InputMarker>;
   commit: (fn: () => Promise<void>) => Promise<void>;
@@ -224,7 +221,7 @@ function startInput(input: LogInput, want: InputOutputs, ctx: InputContext): { r
 }
 
 async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, markReadDone: () => void): Promise<InputSummary> {
-  const { logsDir, opts, pool, rings, slots, progress } = ctx;
+  const { logsDir, opts, pool, rings, progress } = ctx;
   const date = input.date!;
   const work = path.join(logsDir, '.tmp', input.stem);
   await fs.promises.mkdir(path.join(work, 'parts'), { recursive: true });
@@ -276,8 +273,7 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
   try {
     if (input.size > 0) {
       for await (const { slot, bytes } of readLineChunks(input.path, input.gzip, rings.chunks, progress)) {
-        await slots.acquire();
-        const resultSlot = await rings.results.acquire(); // free: one per chunk in flight
+        const resultSlot = await rings.results.acquire(); // waits while all chunks in flight hold one
         const name = want.logs ? 'split' : 'aggregate';
         // a ring buffer is named by its index; a chunk with its own buffer (a very long line) is moved
         const task = (slot >= 0
@@ -297,7 +293,6 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
             await task.then(() => undefined, () => undefined);
             if (slot >= 0) rings.chunks.release(slot);
             rings.results.release(resultSlot);
-            slots.release();
           }
         });
       }
