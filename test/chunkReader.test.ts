@@ -168,6 +168,55 @@ describe('readLineChunks', () => {
     });
   }
 
+  for (const native of sources) {
+    const kind = native ? 'native gunzip' : 'node:zlib stream';
+    it(`${kind}: a member whose trailer's CRC or length is wrong is corrupt`, async () => {
+      const a = text.subarray(0, 50_001);
+      const b = text.subarray(50_001);
+      for (const [byte, message] of [[0, 'incorrect data check'], [3, 'incorrect data check'], [4, 'incorrect length check'], [7, 'incorrect length check']] as const) {
+        const first = zlib.gzipSync(a);
+        first[first.length - 8 + byte]! ^= 0x10;
+        const r = await readAll(write(`trailer-${byte}-${native}.log.gz`, Buffer.concat([first, zlib.gzipSync(b)])), true, 1000, native);
+        expect(r.error?.message).toBe(`corrupt or truncated gzip: ${message} (Z_DATA_ERROR)`);
+        // the bytes of the member are all there (node:zlib may drop its last piece), none of the member after it
+        const got = Buffer.concat([r.text, r.error!.tail]);
+        if (native) expect(got.equals(a)).toBe(true);
+        else expect(a.subarray(0, got.length).equals(got)).toBe(true);
+        await expectAllReleased(r.ring);
+      }
+    });
+  }
+
+  if (nativeBuilt) {
+    it('native gunzip: a trailer that straddles two reads of the file is checked whole', async () => {
+      // NativeGunzip reads the file 1 MiB at a time: stored (level 0) members make the first
+      // member's 8-byte trailer start k bytes before that boundary, for every k of 1..7
+      const line = Buffer.from('{"event_type": "x"}\n');
+      for (let k = 1; k <= 7; k++) {
+        const trailerAt = (1 << 20) - k;
+        let n = trailerAt - 1000;
+        let first = zlib.gzipSync(Buffer.alloc(n, line.toString()), { level: 0 });
+        for (let i = 0; i < 100 && first.length - 8 !== trailerAt; i++) {
+          n += trailerAt - (first.length - 8);
+          first = zlib.gzipSync(Buffer.alloc(n, line.toString()), { level: 0 });
+        }
+        expect(first.length - 8).toBe(trailerAt);
+        const second = zlib.gzipSync(text);
+        const whole = Buffer.concat([Buffer.alloc(n, line.toString()), text]);
+        const good = await readAll(write(`straddle-${k}.log.gz`, Buffer.concat([first, second])), true, 1 << 16, true);
+        expect(good.error).toBeNull();
+        expect(good.text.equals(whole)).toBe(true);
+        first[first.length - 1]! ^= 1; // the length's last byte, in the second read
+        const bad = await readAll(write(`straddle-bad-${k}.log.gz`, Buffer.concat([first, second])), true, 1 << 16, true);
+        expect(bad.error?.message).toBe('corrupt or truncated gzip: incorrect length check (Z_DATA_ERROR)');
+        first[first.length - 1]! ^= 1;
+        first[first.length - 8]! ^= 1; // the CRC's first byte, in the first read
+        const badCrc = await readAll(write(`straddle-crc-${k}.log.gz`, Buffer.concat([first, second])), true, 1 << 16, true);
+        expect(badCrc.error?.message).toBe('corrupt or truncated gzip: incorrect data check (Z_DATA_ERROR)');
+      }
+    });
+  }
+
   it('a plain file gives the same chunks as its gzip', async () => {
     const plain = write('same.log', text);
     const gz = write('same.log.gz', zlib.gzipSync(text));
