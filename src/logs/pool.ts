@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { ChunkRing } from './chunkRing.ts';
+import { enableCompileCache } from '../compileCache.ts';
 
 const WORKER_OLD_GENERATION_MB = 128;
 /**
@@ -57,6 +58,7 @@ export function createLogRings(workers: number, chunkSize: number, memberBytes: 
  * name a ring buffer need the pool made with those `rings`.
  */
 export function createLogPool(workers: number, rings?: LogRings): Piscina {
+  enableCompileCache(); // the workers then load their sources from the cache
   const workerData: LogWorkerData = { chunks: rings?.chunks.buffers ?? [], results: rings?.results.buffers ?? [], compress: rings?.compress.buffers ?? [] };
   return new Piscina({
     workerData,
