@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: the log engine's figures, each as a ratio against a reference measured in the
  * same run (these machines are noisy), plus peak RSS. Every scenario runs in its own process; the
- * scenarios compared with each other run BENCH_ROUNDS times (default 2) in alternation, and the
+ * scenarios compared with each other run BENCH_ROUNDS times (default 3) in alternation, and the
  * fastest run of each is used.
  *   BENCH_EVENTS      events of the main generated day (default 1,000,000)
  *   BENCH_BIG_EVENTS  events of the memory-check day (default 4,000,000; 0 skips it)
  *   BENCH_DATA        where generated data is cached (default ./bench-data)
- *   BENCH_ROUNDS      alternating runs of floor, split, --no-split and split + aggregates (default 2)
+ *   BENCH_ROUNDS      alternating runs of floor, split, --no-split and split + aggregates (default 3;
+ *                     2 were too few on a machine whose speed swings by 20–40% between runs)
  *   BENCH_DUMP_COURSES, BENCH_DUMP_ENROLLMENTS, BENCH_DUMP_STUDENTMODULE
  *                     the setup-sql dump: courses, enrollments per course, studentmodule rows per
  *                     course (default 20, 50,000, 500,000: 1M enrollments, 10M studentmodule rows;
@@ -84,7 +85,7 @@ const outDir = path.join(DATA, 'out');
 
 // The ratio figures compare scenarios run minutes apart on a machine whose speed drifts: each of
 // the five is run ROUNDS times, in alternation, and the fastest run of each is used.
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const fastest = (runs: ScenarioResult[]): ScenarioResult => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const runs: Record<'floor' | 'split' | 'split1' | 'aggOnly' | 'splitAgg', ScenarioResult[]> = { floor: [], split: [], split1: [], aggOnly: [], splitAgg: [] };
 for (let round = 1; round <= ROUNDS; round++) {

@@ -40,7 +40,7 @@ describe('destroyLogPool', () => {
         await pool.run({}, { name: 'rollCall' });
         await destroyLogPool(pool);
         console.log(process.env.NODE_COMPILE_CACHE);`;
-      const env = { ...process.env, TMPDIR: tmp };
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
       delete env.NODE_COMPILE_CACHE;
       delete env.NODE_DISABLE_COMPILE_CACHE;
       const dir = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }).trim();
