@@ -59,10 +59,11 @@ export function compress(task: Omit<CompressTask, 'data'> & { data?: Uint8Array;
   return wire(compressBlocks({ data, offsets: task.offsets, level: task.level }, resultIn(ring)), ring);
 }
 
-/** `--no-split`: counts, rejects and the encoded facts only (their buffer is moved, not copied). */
-export function aggregate(task: ChunkTask) {
-  const r = aggregateChunk(chunkOf(task));
-  return moveWith(r, r.facts.buffer);
+/** `--no-split`: counts, rejects and the encoded facts only, in the task's result ring buffer when they fit. Returns an AggregateWireResult. */
+export function aggregate(task: ChunkTask & { resultSlot?: number }) {
+  const ring = task.resultSlot !== undefined ? ringBuffer('results', task.resultSlot) : null;
+  const { facts, ...rest } = aggregateChunk(chunkOf(task), resultIn(ring));
+  return wire({ ...rest, data: facts }, ring);
 }
 
 export function parse(task: ChunkTask) {

@@ -57,6 +57,9 @@ export interface SplitChunkResult {
  */
 export type SplitWireResult = Omit<SplitChunkResult, 'data'> & { data: Uint8Array | null; resultBytes: number };
 
+/** An aggregate result as it crosses to the main thread: its facts as a SplitWireResult's `data`. */
+export type AggregateWireResult = Omit<AggregateChunkResult, 'facts'> & { data: Uint8Array | null; resultBytes: number };
+
 /**
  * Lines no step can read — longer than MAX_LINE_BYTES, or not UTF-8 — become rejects with their
  * bytes kept (base64). True when the line was rejected.
@@ -310,7 +313,7 @@ export interface AggregateChunkResult {
  * event; everything else — events the compact tables read, and any line the scanner cannot
  * vouch for — takes exactly the path of `splitChunk`, so both give the same facts and rejects.
  */
-export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
+export function aggregateChunk(chunk: Uint8Array, resultBuffer: ResultBuffer = ownBuffer): AggregateChunkResult {
   const buf = asBuffer(chunk);
   const checkUtf8PerLine = !isUtf8(buf);
   // the builders count their course's events too: one lookup per line, not a second map
@@ -380,13 +383,10 @@ export function aggregateChunk(chunk: Uint8Array): AggregateChunkResult {
     counts.push(facts.unknownEvents);
   }
   const encoded = encodeFacts(facts.build());
-  let bytes = encoded.bytes;
-  if (built !== null && built.bytes.length > 0) {
-    // allocUnsafeSlow: its own ArrayBuffer, which can be transferred
-    bytes = Buffer.allocUnsafeSlow(built.bytes.length + encoded.bytes.length);
-    bytes.set(built.bytes, 0);
-    bytes.set(encoded.bytes, built.bytes.length);
-  }
+  const nativeBytes = built?.bytes.length ?? 0;
+  const bytes = resultBuffer(nativeBytes + encoded.bytes.length).subarray(0, nativeBytes + encoded.bytes.length);
+  if (built !== null) copyInto(bytes, 0, built.bytes);
+  copyInto(bytes, nativeBytes, encoded.bytes);
   return { lines, courses, counts, rejects, facts: bytes, factDays: factDaysOf(encoded.days, built), slowLines, nativeLines };
 }
 

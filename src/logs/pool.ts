@@ -30,7 +30,7 @@ export function defaultWorkerCount(): number {
 export interface LogRings {
   /** Chunks of log lines, to the split / aggregate / parse tasks. */
   chunks: ChunkRing;
-  /** The split tasks' results, back to the main thread. */
+  /** The split and aggregate tasks' results, back to the main thread. */
   results: ChunkRing;
   /** Blocks to gzip, to the compress tasks. */
   compress: ChunkRing;

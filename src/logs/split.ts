@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Piscina } from 'piscina';
 import { unlinkIfExists } from '../fsutil.ts';
 import { FactsWriter, FACTS_FILE, FACTS_VERSION } from '../aggregate/factsFile.ts';
-import type { AggregateChunkResult, SplitChunkResult, SplitWireResult } from './chunkTasks.ts';
+import type { AggregateChunkResult, AggregateWireResult, SplitChunkResult, SplitWireResult } from './chunkTasks.ts';
 import { InputReadError, readLineChunks, type ReadProgress } from './chunkReader.ts';
 import { CourseOutputs, MEMBER_BYTES } from './courseOutputs.ts';
 import { assembleDate, partsDir } from './finalize.ts';
@@ -278,13 +278,15 @@ async function runInput(input: LogInput, want: InputOutputs, ctx: InputContext, 
         // a ring buffer is named by its index; a chunk with its own buffer (a very long line) is moved
         const task = (slot >= 0
           ? pool.run({ slot, length: bytes.length, facts: want.facts, resultSlot }, { name })
-          : pool.run({ chunk: bytes, facts: want.facts, resultSlot }, { name, transferList: [bytes.buffer as ArrayBuffer] })) as Promise<SplitWireResult | AggregateChunkResult>;
+          : pool.run({ chunk: bytes, facts: want.facts, resultSlot }, { name, transferList: [bytes.buffer as ArrayBuffer] })) as Promise<SplitWireResult | AggregateWireResult>;
         task.catch(() => undefined);
         applied = applied.then(async () => {
           try {
             if (!applyError) {
-              const r = await task;
-              await apply('resultBytes' in r ? { ...r, data: r.data ?? rings.results.view(resultSlot, r.resultBytes) } : r);
+              // the result's bytes: moved with it, or in its result ring buffer
+              const { data, resultBytes, ...r } = await task;
+              const bytes = data ?? rings.results.view(resultSlot, resultBytes);
+              await apply('offsets' in r ? { ...r, data: bytes } : { ...r, facts: bytes });
             }
           } catch (e) {
             applyError ??= e as Error;
